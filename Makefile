@@ -1,0 +1,42 @@
+# The project's entry points. `make test` is what CI runs (.ci/run), on a clean clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup validate generate check-generated lint test bench serve conform
+
+setup: $(STAMP)
+
+# Re-installs only when the pinned dependencies or the package metadata change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+validate: setup
+	$(BIN)/aitre validate
+
+generate: setup
+	$(BIN)/aitre generate
+
+check-generated: setup
+	$(BIN)/aitre generate --check
+
+lint: setup
+	$(BIN)/ruff check src tests scripts bench
+
+test: setup lint validate check-generated
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/spec_tools.py
+
+serve: setup
+	$(BIN)/aitre serve $(if $(PORT),--port $(PORT),)
+
+# The key travels in the environment and the recipe is not echoed, so it never reaches the log.
+conform: setup
+	@echo "$(BIN)/aitre conform $(if $(BASE_URL),--base-url $(BASE_URL),(embedded reference server))"
+	@OPENAI_API_KEY="$${API_KEY:-$${OPENAI_API_KEY:-}}" $(BIN)/aitre conform \
+		$(if $(BASE_URL),--base-url $(BASE_URL),) $(if $(REPORT_DIR),--report-dir $(REPORT_DIR),)

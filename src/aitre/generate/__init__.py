@@ -1,0 +1,1 @@
+"""Everything in `generated/` is produced here from `spec/`, deterministically."""

@@ -1,0 +1,1 @@
+"""Loading the split spec source: YAML with source lines, bundling, validation and lint rules."""

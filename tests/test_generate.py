@@ -1,0 +1,68 @@
+"""`aitre generate`: deterministic output, and `--check` catches every stale file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from aitre.cli import app
+from aitre.generate.artifacts import generate, render
+
+from .conftest import ROOT, SpecCopy
+
+GENERATED = ROOT / "generated"
+SPEC = ROOT / "spec" / "openapi.yaml"
+
+
+def test_generated_is_current() -> None:
+    outcome = generate(SPEC, GENERATED, check=True)
+    assert outcome.stale == []
+
+
+def test_output_is_byte_identical_on_rerun() -> None:
+    assert render(SPEC) == render(SPEC)
+
+
+def test_no_timestamps_in_models() -> None:
+    header = (GENERATED / "models.py").read_text().splitlines()[:3]
+    assert not any("timestamp" in line.lower() or "20" in line for line in header)
+
+
+def test_check_names_every_stale_file(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    shutil.copytree(GENERATED, out)
+    (out / "openapi.yaml").write_text("stale: true\n")
+    (out / "models.py").unlink()
+    result = CliRunner().invoke(app, ["generate", "--check", "--spec", str(SPEC), "--out", str(out)])
+    assert result.exit_code == 1
+    stale = [line for line in result.stdout.splitlines() if line.startswith("stale:")]
+    assert len(stale) == 2
+    assert any(line.endswith("openapi.yaml") for line in stale)
+    assert any(line.endswith("models.py") for line in stale)
+    # and --check wrote nothing
+    assert not (out / "models.py").exists()
+
+
+def test_generate_fixes_what_check_found(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    generate(SPEC, out)
+    assert generate(SPEC, out, check=True).stale == []
+
+
+def test_spec_change_makes_generated_stale(spec_copy: SpecCopy, tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    generate(spec_copy.root, out)
+    spec_copy.edit(
+        "components/schemas/Error.yaml", lambda d: d["properties"]["message"].update(description="Changed on purpose.")
+    )
+    stale = generate(spec_copy.root, out, check=True).stale
+    assert sorted(Path(s).name for s in stale) == ["models.py", "openapi.json", "openapi.yaml"]
+
+
+def test_generate_reports_a_broken_spec_in_one_line(spec_copy: SpecCopy, tmp_path: Path) -> None:
+    (spec_copy.dir / "paths" / "v1_completions.yaml").write_text("post: [\n")
+    result = CliRunner().invoke(app, ["generate", "--spec", str(spec_copy.root), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "v1_completions.yaml:" in result.output and "Traceback" not in result.output
