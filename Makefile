@@ -24,7 +24,7 @@ check-generated: setup
 	$(BIN)/aitre generate --check
 
 lint: setup
-	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff check src tests bench
 
 test: setup lint validate check-generated
 	$(BIN)/python -m pytest
