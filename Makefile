@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: setup validate generate check-generated lint test bench serve conform
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 # Re-installs only when the pinned dependencies or the package metadata change.
 $(STAMP): pyproject.toml constraints.txt
@@ -14,8 +15,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Node tools (openapi-typescript, Redocly, tsc) are pinned in package-lock.json and live in ./node_modules.
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "make setup: Node.js >= 20.19 with npm is not installed. It is needed for the TypeScript types," >&2; \
+		echo "  the HTML reference and the Redocly lint (generate, validate, test). Install it and rerun make setup." >&2; \
+		exit 1; \
+	fi
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(NODE_STAMP)
+
 validate: setup
-	$(BIN)/aitre validate
+	$(BIN)/aitre validate --redocly
 
 generate: setup
 	$(BIN)/aitre generate

@@ -35,12 +35,14 @@ def test_check_names_every_stale_file(tmp_path: Path) -> None:
     shutil.copytree(GENERATED, out)
     (out / "openapi.yaml").write_text("stale: true\n")
     (out / "models.py").unlink()
+    (out / "jsonschema" / "Leftover.json").write_text("{}")
     result = CliRunner().invoke(app, ["generate", "--check", "--spec", str(SPEC), "--out", str(out)])
     assert result.exit_code == 1
     stale = [line for line in result.stdout.splitlines() if line.startswith("stale:")]
-    assert len(stale) == 2
+    assert len(stale) == 3
     assert any(line.endswith("openapi.yaml") for line in stale)
     assert any(line.endswith("models.py") for line in stale)
+    assert any("Leftover.json (no longer generated)" in line for line in stale)
     # and --check wrote nothing
     assert not (out / "models.py").exists()
 
@@ -58,7 +60,8 @@ def test_spec_change_makes_generated_stale(spec_copy: SpecCopy, tmp_path: Path) 
         "components/schemas/Error.yaml", lambda d: d["properties"]["message"].update(description="Changed on purpose.")
     )
     stale = generate(spec_copy.root, out, check=True).stale
-    assert sorted(Path(s).name for s in stale) == ["models.py", "openapi.json", "openapi.yaml"]
+    expected = {"models.py", "openapi.json", "openapi.yaml", "openapi.d.ts", "reference.html", "Error.json"}
+    assert {Path(s).name for s in stale} == expected
 
 
 def test_generate_reports_a_broken_spec_in_one_line(spec_copy: SpecCopy, tmp_path: Path) -> None:

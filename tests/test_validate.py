@@ -183,3 +183,22 @@ def test_cli_missing_root_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "--spec", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 1
     assert "not found" in result.output and "Traceback" not in result.output
+
+
+def test_redocly_rule_set_finds_what_our_rules_do_not(spec_copy: SpecCopy) -> None:
+    """A `required` name with no property passes openapi-spec-validator and our rules; Redocly flags it."""
+    from aitre.spec.redocly import redocly_problems
+
+    assert redocly_problems(spec_copy.root) == []
+    spec_copy.edit(REQUEST, lambda d: d["required"].append("ghost"))
+    assert [p for p in validate_spec(spec_copy.root) if "ghost" in p.message and "defined" in p.message] == []
+    found = [p for p in redocly_problems(spec_copy.root) if p.rule == "redocly:no-required-schema-properties-undefined"]
+    problem = _only(found, REQUEST)
+    assert "ghost" in problem.message
+
+
+def test_cli_validate_with_redocly(spec_copy: SpecCopy) -> None:
+    spec_copy.edit(COMPLETIONS, lambda d: d["post"].update(sumary="typo"))
+    result = CliRunner().invoke(app, ["validate", "--redocly", "--spec", str(spec_copy.root)])
+    assert result.exit_code == 1
+    assert "[redocly:struct]" in result.stdout and "v1_completions.yaml:" in result.stdout

@@ -26,8 +26,15 @@ def _say(message: str) -> None:
 
 
 @app.command()
-def validate(spec: SpecOption = paths.SPEC_ROOT) -> None:
+def validate(
+    spec: SpecOption = paths.SPEC_ROOT,
+    redocly: Annotated[
+        bool, typer.Option("--redocly", help="Also run Redocly's linter with our rule set (needs `make setup`).")
+    ] = False,
+) -> None:
     """Check the spec: openapi-spec-validator plus our lint rules, one line per problem with file:line."""
+    from aitre.generate.node import NodeToolError
+    from aitre.spec.redocly import redocly_problems
     from aitre.spec.validate import validate_spec
 
     if not spec.exists():
@@ -35,6 +42,12 @@ def validate(spec: SpecOption = paths.SPEC_ROOT) -> None:
         raise typer.Exit(1)
     started = time.perf_counter()
     problems = validate_spec(spec)
+    if redocly and not any(p.rule in ("yaml-syntax", "dangling-ref", "missing-file") for p in problems):
+        try:
+            problems = sorted(set(problems) | set(redocly_problems(spec)))
+        except NodeToolError as exc:
+            _say(str(exc))
+            raise typer.Exit(1) from None
     for problem in problems:
         typer.echo(str(problem))
     elapsed = time.perf_counter() - started
@@ -53,6 +66,7 @@ def generate(
     """Write generated/ (bundled spec, pydantic models) from spec/, or check that it is current."""
     from aitre.generate.artifacts import generate as run_generate
     from aitre.generate.models import ModelGenerationError
+    from aitre.generate.node import NodeToolError
     from aitre.spec.problems import SpecError
 
     try:
@@ -62,6 +76,9 @@ def generate(
         raise typer.Exit(1) from None
     except ModelGenerationError as exc:
         _say(f"datamodel-code-generator failed: {exc}")
+        raise typer.Exit(1) from None
+    except NodeToolError as exc:
+        _say(str(exc))
         raise typer.Exit(1) from None
     if check:
         for name in outcome.stale:
