@@ -14,6 +14,9 @@ import yaml
 
 Pointer = tuple[str | int, ...]
 
+# libyaml's parser keeps the same marks and is several times faster than the pure-Python one.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass
 class SourceFile:
@@ -38,7 +41,7 @@ class YamlSyntaxError(Exception):
 def read_source(path: Path) -> SourceFile:
     """Parse `path`, raising FileNotFoundError or YamlSyntaxError with a line number."""
     text = path.read_text(encoding="utf-8")
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
 from aitre.spec.bundle import Bundle, bundle_spec
 from aitre.spec.problems import Problem, SpecError
 from aitre.spec.rules import load_rules
 
-# jsonschema-rs (the default backend when installed) drops the error paths we need for file:line.
-os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
+def _spec_validator(document: dict[str, Any], detailed: bool) -> Any:
+    """openapi-spec-validator for 3.1, minus its per-schema meta-schema pass.
+
+    That pass is what our `schema-valid` rule does too, on every schema (the validator skips
+    those under paths), with file and line, and far faster. The document-level check runs on
+    jsonschema-rs; `detailed` switches it to python-jsonschema, whose errors carry the paths we
+    need for file:line (jsonschema-rs drops them), so it is used only once something is wrong.
+    """
+    from jsonschema_path import SchemaPath
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+    from openapi_spec_validator.schemas import schema_v31
+    from openapi_spec_validator.schemas.backend import create_jsonschema_validator, get_validator_for
+    from openapi_spec_validator.validation import keywords
+
+    class SchemaValidator(keywords.OpenAPIV31SchemaValidator):
+        def _validate_schema_meta(self, schema: Any, schema_value: Any) -> None:
+            return None
+
+    class SpecValidator(OpenAPIV31SpecValidator):
+        keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "schema": SchemaValidator}
+        schema_validator = create_jsonschema_validator(schema_v31) if detailed else get_validator_for(schema_v31)
+
+    return SpecValidator(SchemaPath.from_dict(document))
 
 
 def structural_problems(bundle: Bundle) -> list[Problem]:
     """What openapi-spec-validator finds in the bundled document, located in the source."""
-    from jsonschema_path import SchemaPath
-    from openapi_spec_validator import OpenAPIV31SpecValidator
+    problems = _structural_problems(bundle, detailed=False)
+    return _structural_problems(bundle, detailed=True) if problems else problems
+
+
+def _structural_problems(bundle: Bundle, detailed: bool) -> list[Problem]:
     from referencing.exceptions import Unresolvable
 
-    validator = OpenAPIV31SpecValidator(SchemaPath.from_dict(bundle.document))
+    validator = _spec_validator(bundle.document, detailed)
     problems: list[Problem] = []
     try:
         for error in validator.iter_errors():
@@ -53,8 +77,10 @@ def validate_spec(root: Path, only: set[str] | None = None) -> list[Problem]:
 def _without_echoes(problems: list[Problem]) -> list[Problem]:
     """Drop validator errors that repeat a schema-valid finding.
 
-    openapi-spec-validator reports schema errors with a path relative to the schema, which cannot
-    be located; schema-valid reports the same error with its file and line.
+    openapi-spec-validator reports schema errors with a path relative to the schema (which cannot be
+    located), or trips over them; schema-valid reports the same error with its file and line.
     """
     located = {p.message.removeprefix("invalid schema: ") for p in problems if p.rule == "schema-valid"}
+    if located:  # an invalid schema can also make the validator stop; that is the same finding
+        located.update(p.message for p in problems if p.message.startswith("validator stopped"))
     return [p for p in problems if not (p.rule == "openapi" and p.message in located)]
