@@ -2,10 +2,460 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, RootModel, StringConstraints
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from typing_extensions import TypeAliasType
+
+
+class ChatCompletionAllowedTools(BaseModel):
+    """
+    A subset of the declared tools and how the model must treat it.
+    """
+
+    mode: Literal["auto", "required"]
+    """
+    `auto` lets the model choose among these tools or answer directly; `required` makes it call one of them.
+    """
+    tools: list[dict[str, Any]]
+    """
+    The allowed tools, each identifying a declared tool, such as `{"type": "function", "function": {"name": "get_weather"}}`.
+    """
+
+
+class ChatCompletionAudio(BaseModel):
+    """
+    Spoken output of a reply.
+    """
+
+    id: str
+    """
+    Identifier of the audio; send it back in a later assistant message's `audio.id` instead of the bytes.
+    """
+    data: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    """
+    The audio, base64-encoded in the requested `audio.format`.
+    """
+    expires_at: int
+    """
+    Unix seconds after which `id` can no longer be referred to.
+    """
+    transcript: str
+    """
+    The text of what is spoken.
+    """
+
+
+class ChatCompletionChunkAudio(BaseModel):
+    """
+    A fragment of spoken output. Concatenate the decoded `data` pieces and the `transcript` pieces.
+    """
+
+    id: str | None = None
+    """
+    Identifier of the audio, usually sent with the first fragment.
+    """
+    data: Annotated[
+        str | None, Field(json_schema_extra={"contentEncoding": "base64"})
+    ] = None
+    """
+    The next piece of audio, base64-encoded.
+    """
+    expires_at: int | None = None
+    """
+    Unix seconds after which `id` can no longer be referred to.
+    """
+    transcript: str | None = None
+    """
+    The next piece of the transcript.
+    """
+
+
+class ChatCompletionChunkFunctionCall(BaseModel):
+    """
+    A fragment of a function call.
+    """
+
+    name: str | None = None
+    """
+    The function's name, sent in the first fragment only.
+    """
+    arguments: str | None = None
+    """
+    The next piece of the JSON argument text; concatenate the pieces to get the whole.
+    """
+
+
+class ChatCompletionChunkToolCall(BaseModel):
+    """
+    A fragment of one tool call. The first fragment of a call carries `id`, `type` and `function.name`; later ones append to `function.arguments`.
+    """
+
+    index: Annotated[int, Field(ge=0)]
+    """
+    Which tool call of the choice this fragment belongs to.
+    """
+    id: str | None = None
+    """
+    Identifier of the call, sent with its first fragment.
+    """
+    type: Literal["function"] | None = None
+    """
+    The kind of tool; only `function` is streamed this way.
+    """
+    function: ChatCompletionChunkFunctionCall | None = None
+    """
+    The function name and the next piece of its arguments.
+    """
+
+
+class ChatCompletionContentPartRefusal(BaseModel):
+    """
+    A refusal the model gave earlier, sent back as part of an assistant message.
+    """
+
+    type: Literal["refusal"]
+    """
+    Always `refusal`.
+    """
+    refusal: str
+    """
+    The refusal text.
+    """
+
+
+class ChatCompletionCustomToolCallInput(BaseModel):
+    """
+    The tool name and the text the model produced for it.
+    """
+
+    name: str
+    """
+    The name of the custom tool.
+    """
+    input: str
+    """
+    The model's input for the tool, shaped by the tool's `format` if it has one.
+    """
+
+
+class ChatCompletionFunctionCall(BaseModel):
+    """
+    A function name and the arguments the model chose for it.
+    """
+
+    name: str
+    """
+    The name of the function to run.
+    """
+    arguments: str
+    """
+    The arguments as JSON text. The model usually follows the function's parameter schema, but the text may be invalid JSON or hold unexpected fields, so check it before use.
+    """
+
+
+class ChatCompletionFunctionCallOption(BaseModel):
+    """
+    Forces a call of one function from the deprecated `functions` list.
+    """
+
+    name: str
+    """
+    The function that must be called.
+    """
+
+
+class ChatCompletionFunctions(BaseModel):
+    """
+    A function declared in the deprecated `functions` list.
+    """
+
+    name: Annotated[str, Field(pattern="^[A-Za-z0-9_-]{1,64}$")]
+    """
+    The function's name; letters, digits, underscores and dashes, at most 64 characters.
+    """
+    description: str | None = None
+    """
+    What the function does. The model reads this to decide when and how to call it.
+    """
+    parameters: dict[str, Any] | None = None
+    """
+    A JSON Schema object describing the arguments. Left out, the function takes no arguments.
+    """
+
+
+class ChatCompletionImageUrl(BaseModel):
+    """
+    The location of an image and the level of detail to read it at.
+    """
+
+    url: Annotated[str, Field(examples=["https://example.com/cat.png"], min_length=1)]
+    """
+    An `http(s)` URL the upstream can fetch, or the image inline as a `data:image/...;base64,` URL.
+    """
+    detail: Literal["auto", "low", "high", "original"] = "auto"
+    """
+    How finely the image is analysed: `low` uses a small fixed token budget, `high` and `original` look at more detail for more tokens, `auto` lets the model choose.
+    """
+
+
+class ChatCompletionInputAudio(BaseModel):
+    """
+    Audio bytes carried inside the JSON body.
+    """
+
+    data: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    """
+    The audio file, base64-encoded.
+    """
+    format: Literal["wav", "mp3"]
+    """
+    The container format of the encoded audio.
+    """
+
+
+class ChatCompletionInputFile(BaseModel):
+    """
+    Either the file's bytes (`file_data`, with `filename`) or the id of a file uploaded earlier (`file_id`).
+    """
+
+    file_data: str | None = None
+    """
+    The file inline, base64-encoded (usually as a `data:` URL).
+    """
+    file_id: str | None = None
+    """
+    The id of a file already uploaded to the upstream. Relays may not be able to resolve it.
+    """
+    filename: str | None = None
+    """
+    The file's name, which tells the model the file type when `file_data` is used.
+    """
+
+
+class ChatCompletionMessageCustomToolCall(BaseModel):
+    """
+    A call of a custom tool, with free-form input text.
+    """
+
+    id: Annotated[str, Field(min_length=1)]
+    """
+    Identifier of the call, unique within the reply; the `tool` message answering it repeats it.
+    """
+    type: Literal["custom"]
+    """
+    Always `custom`.
+    """
+    custom: ChatCompletionCustomToolCallInput
+    """
+    Which custom tool to run and the input for it.
+    """
+
+
+class ChatCompletionMessageFunctionToolCall(BaseModel):
+    """
+    A call of a function tool, with its arguments as JSON text.
+    """
+
+    id: Annotated[str, Field(min_length=1)]
+    """
+    Identifier of the call, unique within the reply; the `tool` message answering it repeats it.
+    """
+    type: Literal["function"]
+    """
+    Always `function`.
+    """
+    function: ChatCompletionFunctionCall
+    """
+    Which function to run and with what arguments.
+    """
+
+
+class ChatCompletionModerationError(BaseModel):
+    """
+    Moderation could not be run.
+    """
+
+    type: Literal["error"]
+    """
+    Always `error`.
+    """
+    code: str
+    """
+    A short code for the failure.
+    """
+    message: str
+    """
+    A human-readable explanation of the failure.
+    """
+
+
+class ChatCompletionModerationResult(BaseModel):
+    """
+    The verdict on one moderated item.
+    """
+
+    type: Literal["moderation_result"]
+    """
+    Always `moderation_result`.
+    """
+    model: str
+    """
+    The moderation model that produced this result.
+    """
+    flagged: bool
+    """
+    True when any category was flagged.
+    """
+    categories: dict[str, bool]
+    """
+    For each category name, whether the item was flagged in it.
+    """
+    category_scores: dict[str, float]
+    """
+    For each category name, the model's confidence score.
+    """
+    category_applied_input_types: dict[str, list[Literal["text", "image"]]]
+    """
+    For each category name, which kinds of input (text, image) the score was based on.
+    """
+
+
+class ChatCompletionModerationResults(BaseModel):
+    """
+    Successful moderation of input or output.
+    """
+
+    type: Literal["moderation_results"]
+    """
+    Always `moderation_results`.
+    """
+    model: str
+    """
+    The moderation model that ran.
+    """
+    results: list[ChatCompletionModerationResult]
+    """
+    One result per moderated item.
+    """
+
+
+class ChatCompletionRequestAssistantAudio(BaseModel):
+    """
+    A reference to audio the model generated in an earlier reply.
+    """
+
+    id: Annotated[str, Field(min_length=1)]
+    """
+    The `audio.id` of that earlier reply.
+    """
+
+
+class ChatCompletionRequestFunctionMessage(BaseModel):
+    """
+    Deprecated predecessor of the `tool` message; the result of a `function_call`.
+    """
+
+    role: Literal["function"]
+    """
+    Always `function`.
+    """
+    content: str | None
+    """
+    What the function returned.
+    """
+    name: str
+    """
+    The name of the function that was called.
+    """
+
+
+class ChatCompletionChunkEvent(BaseModel):
+    """
+    An event carrying one chunk.
+    """
+
+    data: Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": "#/components/schemas/ChatCompletionChunk"},
+            }
+        ),
+    ]
+    """
+    The chunk, serialised as JSON on one line.
+    """
+
+
+class ChatCompletionStreamDoneEvent(BaseModel):
+    """
+    The terminating event.
+    """
+
+    data: Literal["[DONE]"]
+    """
+    The end-of-stream marker.
+    """
+
+
+class ChatCompletionStreamEvent(
+    RootModel[ChatCompletionChunkEvent | ChatCompletionStreamDoneEvent]
+):
+    root: Annotated[
+        ChatCompletionChunkEvent | ChatCompletionStreamDoneEvent,
+        Field(title="ChatCompletionStreamEvent"),
+    ]
+    """
+    One server-sent event of a streamed chat completion. Its `data` line is either a JSON `ChatCompletionChunk` or, as the very last event, the literal `[DONE]`.
+    """
+
+
+class Byte(RootModel[int]):
+    root: Annotated[int, Field(ge=0, le=255)]
+
+
+class ChatCompletionToolName(BaseModel):
+    """
+    Names one declared tool.
+    """
+
+    name: str
+    """
+    The tool's name as declared in `tools`.
+    """
+
+
+class ChatCompletionTopLogprob(BaseModel):
+    """
+    One candidate token at a position.
+    """
+
+    token: str
+    """
+    The candidate token as text.
+    """
+    logprob: Annotated[float, Field(le=0.0)]
+    """
+    Natural log of the candidate's probability.
+    """
+    bytes: list[Byte] | None
+    """
+    The candidate's UTF-8 bytes, or null when it has no byte form.
+    """
+
+
+class ChatCompletionVoiceId(BaseModel):
+    """
+    A custom voice, referred to by its id.
+    """
+
+    id: Annotated[str, Field(min_length=1)]
+    """
+    The id of the custom voice.
+    """
 
 
 class CompletionLogprobs(BaseModel):
@@ -99,6 +549,18 @@ class CompletionTokensDetails(BaseModel):
     """
 
 
+LogitBiasAdditionalProperty = TypeAliasType(
+    "LogitBiasAdditionalProperty", Annotated[int, Field(ge=-100, le=100)]
+)
+
+
+class Stop(RootModel[list[str]]):
+    root: Annotated[list[str], Field(max_length=4, min_length=1)] = None
+    """
+    Several stop sequences.
+    """
+
+
 class Prompt(RootModel[list[str]]):
     root: Annotated[list[str], Field(min_length=1)] = "<|endoftext|>"
     """
@@ -136,15 +598,214 @@ class Prompt2(RootModel[list[Prompt2Item]]):
     """
 
 
-LogitBiasAdditionalProperty = TypeAliasType(
-    "LogitBiasAdditionalProperty", Annotated[int, Field(ge=-100, le=100)]
-)
-
-
-class Stop(RootModel[list[str]]):
-    root: Annotated[list[str], Field(max_length=4, min_length=1)] = None
+class EmbeddingInputSingleText(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            examples=["The food was delicious and the waiter..."],
+            min_length=1,
+            title="EmbeddingInputSingleText",
+        ),
+    ]
     """
-    Several stop sequences.
+    A single text.
+    """
+
+
+class EmbeddingInputText(RootModel[str]):
+    root: Annotated[str, Field(min_length=1)]
+
+
+class EmbeddingInputTexts(RootModel[list[EmbeddingInputText]]):
+    root: Annotated[
+        list[EmbeddingInputText],
+        Field(max_length=2048, min_length=1, title="EmbeddingInputTexts"),
+    ]
+    """
+    Several texts, embedded in order.
+    """
+
+
+class EmbeddingInputToken(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class EmbeddingInputTokens(RootModel[list[EmbeddingInputToken]]):
+    root: Annotated[
+        list[EmbeddingInputToken],
+        Field(max_length=2048, min_length=1, title="EmbeddingInputTokens"),
+    ]
+    """
+    A single text given as token ids.
+    """
+
+
+class EmbeddingInputTokenListItem(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class EmbeddingInputTokenList(RootModel[list[EmbeddingInputTokenListItem]]):
+    root: Annotated[list[EmbeddingInputTokenListItem], Field(min_length=1)]
+
+
+class EmbeddingInputTokenLists(RootModel[list[EmbeddingInputTokenList]]):
+    root: Annotated[
+        list[EmbeddingInputTokenList],
+        Field(max_length=2048, min_length=1, title="EmbeddingInputTokenLists"),
+    ]
+    """
+    Several texts, each given as token ids.
+    """
+
+
+class CreateEmbeddingRequest(BaseModel):
+    """
+    Parameters of an embeddings request. Only `model` and `input` are required.
+    """
+
+    model: Annotated[str, Field(examples=["text-embedding-3-large"], min_length=1)]
+    """
+    The embedding model. The relay routes on this id; `text-embedding-3-small`, `text-embedding-3-large` and `text-embedding-ada-002` are the embedding models of the OpenAI format.
+    """
+    input: EmbeddingInputSingleText | EmbeddingInputTexts | EmbeddingInputTokens | EmbeddingInputTokenLists
+    """
+    What to embed, in one of four forms: one string, several strings, one text as token ids, or several texts as token id arrays. Each text yields one vector. A text may not be empty and may hold at most 8192 tokens; one request may hold at most 2048 texts and 300,000 tokens in all.
+    """
+    encoding_format: Literal["float", "base64"] = "float"
+    """
+    How each vector is returned: as a JSON number array (`float`) or as base64 of its little-endian float32 bytes (`base64`), which is about a quarter of the size. The official SDKs send `base64` unless told otherwise.
+    """
+    dimensions: Annotated[int | None, Field(ge=1)] = None
+    """
+    Shorten each vector to this many dimensions. Only models of the `text-embedding-3` family and later accept it.
+    """
+    user: str | None = None
+    """
+    An opaque id of the end user, passed upstream so abuse can be traced to one user.
+    """
+
+
+class ImageEditInputImages(RootModel[list[bytes]]):
+    root: Annotated[
+        list[bytes], Field(max_length=16, min_length=1, title="ImageEditInputImages")
+    ]
+    """
+    Several pictures, the first of which the mask applies to.
+    """
+
+
+class CreateTranslationRequest(BaseModel):
+    """
+    The multipart form of a translation into English: the audio file and the model are required, everything else is a plain form field.
+    """
+
+    file: bytes
+    """
+    The recording itself (not its name), as flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm, with a file name that carries the right extension.
+    """
+    model: Annotated[
+        str,
+        Field(
+            examples=["whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize"],
+            min_length=1,
+            title="AudioTranscriptionModel",
+        ),
+    ]
+    """
+    The model; only `whisper-1` translates today.
+    """
+    prompt: str | None = None
+    """
+    Text in English that sets the style or carries on from a previous part of the recording.
+    """
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] = "json"
+    """
+    The shape of the answer: `json` (`{text}`), `verbose_json` (with language, duration and segments), or plain-text `text`, `srt` (SubRip) and `vtt` (WebVTT).
+    """
+    temperature: Annotated[float, Field(ge=0.0, le=1.0)] = 0
+    """
+    Sampling temperature from 0 to 1; at 0 the model adjusts it by itself.
+    """
+
+
+class CustomToolFormatText(BaseModel):
+    """
+    Any text is a valid input.
+    """
+
+    type: Literal["text"]
+    """
+    Always `text`.
+    """
+
+
+class CustomToolGrammar(BaseModel):
+    """
+    A grammar written in one of the supported notations.
+    """
+
+    definition: str
+    """
+    The grammar text.
+    """
+    syntax: Literal["lark", "regex"]
+    """
+    The notation of `definition`, a Lark grammar or a regular expression.
+    """
+
+
+class EmbeddingFloats(RootModel[list[float]]):
+    root: Annotated[list[float], Field(min_length=1, title="EmbeddingFloats")]
+    """
+    The vector as numbers (`encoding_format` `float`).
+    """
+
+
+class EmbeddingBase64(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            json_schema_extra={"contentEncoding": "base64"},
+            min_length=1,
+            title="EmbeddingBase64",
+        ),
+    ]
+    """
+    The vector as base64 of little-endian float32 bytes (`encoding_format` `base64`).
+    """
+
+
+class Embedding(BaseModel):
+    """
+    The vector of one input text.
+    """
+
+    object: Literal["embedding"]
+    """
+    Always `embedding`.
+    """
+    index: Annotated[int, Field(ge=0)]
+    """
+    Position of the input this vector belongs to.
+    """
+    embedding: EmbeddingFloats | EmbeddingBase64
+    """
+    The vector. With `encoding_format: float` it is a number array; with `base64` it is a string whose decoded bytes are the vector as little-endian float32 values (4 bytes per dimension). All vectors of one response have the same length, `dimensions` when that was given.
+    """
+
+
+class EmbeddingUsage(BaseModel):
+    """
+    Token accounting of an embeddings request. Nothing is generated, so `total_tokens` equals `prompt_tokens`.
+    """
+
+    prompt_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens read from the input.
+    """
+    total_tokens: Annotated[int, Field(ge=0)]
+    """
+    All tokens billed for the request.
     """
 
 
@@ -182,6 +843,923 @@ class ErrorResponse(BaseModel):
     """
 
 
+class FunctionDefinition(BaseModel):
+    """
+    Declares a function, with its name, what it does and the JSON Schema of its arguments.
+    """
+
+    name: Annotated[
+        str, Field(examples=["get_weather"], pattern="^[A-Za-z0-9_-]{1,64}$")
+    ]
+    """
+    The function's name; letters, digits, underscores and dashes, at most 64 characters.
+    """
+    description: str | None = None
+    """
+    What the function does. The model reads this to decide when and how to call it.
+    """
+    parameters: dict[str, Any] | None = None
+    """
+    A JSON Schema object describing the arguments. Left out, the function takes no arguments.
+    """
+    strict: bool | None = False
+    """
+    When true, the arguments are guaranteed to match `parameters` exactly; only a subset of JSON Schema is then allowed in `parameters`.
+    """
+
+
+class Image(BaseModel):
+    """
+    One produced picture. Exactly one of `url` and `b64_json` is normally present, chosen by `response_format` (the GPT image models always use `b64_json`).
+    """
+
+    b64_json: Annotated[
+        str | None, Field(json_schema_extra={"contentEncoding": "base64"})
+    ] = None
+    """
+    The picture file, base64-encoded, in the format given by `output_format` (PNG unless asked otherwise).
+    """
+    revised_prompt: str | None = None
+    """
+    The prompt as the model rewrote it before drawing; DALL·E 3 returns it, the GPT image models do not.
+    """
+    url: AnyUrl | None = None
+    """
+    A temporary link to the picture, valid for about 60 minutes. Not returned by the GPT image models.
+    """
+
+
+class ImageEditPartialImageEvent(BaseModel):
+    """
+    An edit stream event carrying one intermediate rendering of the result.
+    """
+
+    type: Literal["image_edit.partial_image"]
+    """
+    Always `image_edit.partial_image`; it repeats the SSE `event` name.
+    """
+    b64_json: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    """
+    An intermediate rendering of the edit, base64-encoded.
+    """
+    background: Literal["transparent", "opaque", "auto"]
+    """
+    The background setting in effect for this picture.
+    """
+    created_at: int
+    """
+    When this event was produced, in Unix seconds.
+    """
+    output_format: Literal["png", "webp", "jpeg"]
+    """
+    The file format of `b64_json`.
+    """
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"]
+    """
+    The quality setting in effect for this picture.
+    """
+    size: Annotated[str, Field(examples=["1024x1024", "auto"])]
+    """
+    The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+    """
+    partial_image_index: Annotated[int, Field(ge=0)]
+    """
+    Position of this rendering among the partial images, counting from 0.
+    """
+
+
+class ImageEditStreamEventPartialImage(BaseModel):
+    """
+    An event carrying an intermediate rendering.
+    """
+
+    event: Literal["image_edit.partial_image"]
+    """
+    The SSE event name, equal to the payload's `type`.
+    """
+    data: Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "$ref": "#/components/schemas/ImageEditPartialImageEvent"
+                },
+            }
+        ),
+    ]
+    """
+    The partial-image object, serialised as JSON on one line.
+    """
+
+
+class ImageEditStreamEventCompleted(BaseModel):
+    """
+    The event carrying the finished picture and the usage.
+    """
+
+    event: Literal["image_edit.completed"]
+    """
+    The SSE event name, equal to the payload's `type`.
+    """
+    data: Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "$ref": "#/components/schemas/ImageEditCompletedEvent"
+                },
+            }
+        ),
+    ]
+    """
+    The completed-image object, serialised as JSON on one line.
+    """
+
+
+class ImageEditStreamEventDone(BaseModel):
+    """
+    An optional terminator some relays append after the completed event.
+    """
+
+    data: Literal["[DONE]"]
+    """
+    The end-of-stream marker.
+    """
+
+
+class ImageEditStreamEvent(
+    RootModel[
+        ImageEditStreamEventPartialImage
+        | ImageEditStreamEventCompleted
+        | ImageEditStreamEventDone
+    ]
+):
+    root: Annotated[
+        ImageEditStreamEventPartialImage | ImageEditStreamEventCompleted | ImageEditStreamEventDone,
+        Field(title="ImageEditStreamEvent"),
+    ]
+    """
+    One server-sent event of a streamed image edit. Each event has an `event:` line naming its kind and a `data:` line holding the matching JSON object: zero or more `image_edit.partial_image` events, then one `image_edit.completed` event. OpenAI ends the stream there; a relay may add a final `data: [DONE]`, which clients should accept and ignore.
+    """
+
+
+class ImageGenPartialImageEvent(BaseModel):
+    """
+    A generation stream event carrying one intermediate rendering of the picture.
+    """
+
+    type: Literal["image_generation.partial_image"]
+    """
+    Always `image_generation.partial_image`; it repeats the SSE `event` name.
+    """
+    b64_json: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    """
+    An intermediate rendering, base64-encoded.
+    """
+    background: Literal["transparent", "opaque", "auto"]
+    """
+    The background setting in effect for this picture.
+    """
+    created_at: int
+    """
+    When this event was produced, in Unix seconds.
+    """
+    output_format: Literal["png", "webp", "jpeg"]
+    """
+    The file format of `b64_json`.
+    """
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"]
+    """
+    The quality setting in effect for this picture.
+    """
+    size: Annotated[str, Field(examples=["1024x1024", "auto"])]
+    """
+    The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+    """
+    partial_image_index: Annotated[int, Field(ge=0)]
+    """
+    Position of this rendering among the partial images, counting from 0.
+    """
+
+
+class ImageGenStreamEventPartialImage(BaseModel):
+    """
+    An event carrying an intermediate rendering.
+    """
+
+    event: Literal["image_generation.partial_image"]
+    """
+    The SSE event name, equal to the payload's `type`.
+    """
+    data: Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "$ref": "#/components/schemas/ImageGenPartialImageEvent"
+                },
+            }
+        ),
+    ]
+    """
+    The partial-image object, serialised as JSON on one line.
+    """
+
+
+class ImageGenStreamEventCompleted(BaseModel):
+    """
+    The event carrying the finished picture and the usage.
+    """
+
+    event: Literal["image_generation.completed"]
+    """
+    The SSE event name, equal to the payload's `type`.
+    """
+    data: Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "$ref": "#/components/schemas/ImageGenCompletedEvent"
+                },
+            }
+        ),
+    ]
+    """
+    The completed-image object, serialised as JSON on one line.
+    """
+
+
+class ImageGenStreamEventDone(BaseModel):
+    """
+    An optional terminator some relays append after the completed event.
+    """
+
+    data: Literal["[DONE]"]
+    """
+    The end-of-stream marker.
+    """
+
+
+class ImageGenStreamEvent(
+    RootModel[
+        ImageGenStreamEventPartialImage
+        | ImageGenStreamEventCompleted
+        | ImageGenStreamEventDone
+    ]
+):
+    root: Annotated[
+        ImageGenStreamEventPartialImage | ImageGenStreamEventCompleted | ImageGenStreamEventDone,
+        Field(title="ImageGenStreamEvent"),
+    ]
+    """
+    One server-sent event of a streamed image generation. Each event has an `event:` line naming its kind and a `data:` line holding the matching JSON object: zero or more `image_generation.partial_image` events, then one `image_generation.completed` event. OpenAI ends the stream there; a relay may add a final `data: [DONE]`, which clients should accept and ignore.
+    """
+
+
+class ImageModel(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            examples=["gpt-image-1", "dall-e-2", "dall-e-3", "flux", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "chatgpt-image-latest"],
+            min_length=1,
+            title="ImageModel",
+        ),
+    ]
+    """
+    The id of an image model. AITRE routes on this string, so any id the relay has a channel for is accepted. Documented values: `gpt-image-1` (AITRE's Gpt-image-1 page), `dall-e-3` (AITRE's DALL·E 3 page), `flux` (AITRE's Flux page, served by the relay only), `dall-e-2`, and the other GPT image models of the OpenAI format (`gpt-image-1-mini`, `gpt-image-1.5`, `gpt-image-2`, `gpt-image-2-2026-04-21`, `gpt-image-2.5-sunburst`, `gpt-image-2.5-sunburst-2026-09-08`, `gpt-image-2.5-flare`, `gpt-image-2.5-flare-2026-09-08`, `gpt-image-2.6-sunburst`, `gpt-image-2.6-flare`, `chatgpt-image-latest`).
+    """
+
+
+class ImageSvgReasoning(BaseModel):
+    """
+    Reasoning settings for the model that writes SVG markup. They do not change `complexity`.
+    """
+
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = (
+        None
+    )
+    """
+    How much reasoning the SVG author spends before writing. Which levels work depends on that model; null keeps its default.
+    """
+
+
+class ImageTokenDetails(BaseModel):
+    """
+    A split of image-model tokens into text and image tokens.
+    """
+
+    image_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens that stand for pictures (input pictures on the input side, the rendered picture on the output side).
+    """
+    text_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens that stand for text (the prompt on the input side).
+    """
+
+
+class ImagesSvgUsage(BaseModel):
+    """
+    Tokens spent writing SVG markup, counted apart from the rendering in `usage`.
+    """
+
+    input_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens the SVG-writing model read.
+    """
+    model: str
+    """
+    The model that wrote the SVG markup.
+    """
+    output_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens the SVG-writing model produced, reasoning included.
+    """
+    reasoning_tokens: Annotated[int, Field(ge=0)]
+    """
+    The part of `output_tokens` spent on hidden reasoning.
+    """
+    total_tokens: Annotated[int, Field(ge=0)]
+    """
+    input_tokens plus output_tokens.
+    """
+
+
+class ImagesUsage(BaseModel):
+    """
+    Token accounting of a GPT image model request. `total_tokens` is input plus output tokens.
+    """
+
+    input_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens read from the prompt and any input pictures.
+    """
+    input_tokens_details: ImageTokenDetails
+    """
+    How the input tokens split between text and pictures.
+    """
+    output_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens the model produced for the result pictures.
+    """
+    output_tokens_details: ImageTokenDetails | None = None
+    """
+    How the output tokens split between pictures and text, when the upstream reports it.
+    """
+    total_tokens: Annotated[int, Field(ge=0)]
+    """
+    input_tokens plus output_tokens.
+    """
+
+
+class JsonSchemaFormat(BaseModel):
+    """
+    A named JSON Schema for structured output.
+    """
+
+    name: Annotated[str, Field(pattern="^[A-Za-z0-9_-]{1,64}$")]
+    """
+    A name for the format; letters, digits, underscores and dashes, at most 64 characters.
+    """
+    description: str | None = None
+    """
+    What the output represents, read by the model to shape its answer.
+    """
+    schema_: Annotated[dict[str, Any] | None, Field(alias="schema")] = None
+    """
+    The JSON Schema the reply must follow.
+    """
+    strict: bool | None = False
+    """
+    When true, the reply is guaranteed to match `schema`; only a subset of JSON Schema is then allowed.
+    """
+
+
+MetadataAdditionalProperty = TypeAliasType(
+    "MetadataAdditionalProperty", Annotated[str, Field(max_length=512)]
+)
+
+
+class Metadata(
+    RootModel[dict[Annotated[str, StringConstraints(max_length=64)], MetadataAdditionalProperty]]
+):
+    root: Annotated[
+        dict[Annotated[str, StringConstraints(max_length=64)], MetadataAdditionalProperty],
+        Field(max_length=16, title="Metadata"),
+    ]
+    """
+    Up to 16 string labels chosen by the caller. Keys are at most 64 characters, values at most 512.
+    """
+
+
+class MjButton(BaseModel):
+    """
+    One Discord button under a finished task. Press it with `/mj/submit/action`.
+    """
+
+    customId: Annotated[
+        str | None,
+        Field(examples=["MJ::JOB::upsample::1::4b1e4f2c-5f7e-4f8a-9a57-3b1f0c2d6e9a"]),
+    ] = None
+    """
+    The button's id; send it as `customId` to `/mj/submit/action`.
+    """
+    emoji: str | None = None
+    """
+    The emoji shown on the button, if any.
+    """
+    label: str | None = None
+    """
+    The button's caption, such as `U1` or `Vary (Strong)`.
+    """
+    type: int | None = None
+    """
+    Discord's component type; 2 means a button.
+    """
+    style: int | None = None
+    """
+    Discord's button style; 2 is primary (blue), 3 success (green).
+    """
+
+
+class MjImageDataUrl(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            examples=["data:image/png;base64,iVBORw0KGgo="],
+            pattern="^data:image/[-+.a-zA-Z0-9]+;base64,[A-Za-z0-9+/]+={0,2}$",
+            title="MjImageDataUrl",
+        ),
+    ]
+    """
+    A picture inlined as a data URL, `data:image/<type>;base64,<bytes>`. The proxy rejects bare base64 without the `data:` prefix.
+    """
+
+
+class MjSubmitActionRequest(BaseModel):
+    """
+    Presses one button of a finished task (upscale, vary, zoom, pan, reroll, ...). The buttons and their `customId`s come from the task's `buttons`. Some buttons (custom zoom, vary region) need a follow-up `/mj/submit/modal` call.
+    """
+
+    customId: Annotated[
+        str,
+        Field(
+            examples=["MJ::JOB::upsample::1::4b1e4f2c-5f7e-4f8a-9a57-3b1f0c2d6e9a"],
+            min_length=1,
+        ),
+    ]
+    """
+    The `customId` of the button to press, exactly as the task's `buttons` list gives it.
+    """
+    taskId: Annotated[str, Field(min_length=1)]
+    """
+    The id of the task whose button is pressed.
+    """
+    chooseSameChannel: bool = False
+    """
+    When true the relay may run the action on any account in the same Discord channel as the source task; when false only the account that ran the source task is used.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the new task changes; absent uses the relay-wide callback.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the new task and returned unchanged.
+    """
+
+
+class MjSubmitBlendRequest(BaseModel):
+    """
+    A `/blend` task, mixing two to five pictures into new ones.
+    """
+
+    base64Array: Annotated[list[MjImageDataUrl], Field(max_length=5, min_length=2)]
+    """
+    The pictures to blend, as data URLs, two to five of them.
+    """
+    dimensions: Literal["PORTRAIT", "SQUARE", "LANDSCAPE"] = "SQUARE"
+    """
+    Aspect ratio of the result, `PORTRAIT` 2:3, `SQUARE` 1:1 or `LANDSCAPE` 3:2.
+    """
+    botType: Annotated[
+        Literal["MID_JOURNEY", "NIJI_JOURNEY"] | None, Field(title="MjBotType")
+    ] = "MID_JOURNEY"
+    """
+    The bot that blends; `MID_JOURNEY` when absent.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the task and returned unchanged.
+    """
+
+
+class MjSubmitChangeRequest(BaseModel):
+    """
+    The basic-protocol way to upscale, vary or reroll one picture of a finished four-picture task, without button ids.
+    """
+
+    taskId: Annotated[str, Field(min_length=1)]
+    """
+    The id of a successful task to act on.
+    """
+    action: Literal["UPSCALE", "VARIATION", "REROLL"]
+    """
+    `UPSCALE` one picture, make `VARIATION`s of one picture, or `REROLL` the whole grid.
+    """
+    index: Annotated[int | None, Field(ge=1, le=4)] = None
+    """
+    Which picture of the grid, 1 to 4 (left to right, top to bottom). Required for `UPSCALE` and `VARIATION`.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the task and returned unchanged.
+    """
+
+
+class MjSubmitDescribeRequest(BaseModel):
+    """
+    A `/describe` task, picture to prompts. When it succeeds the suggested prompts are in the task's `properties.finalPrompt` (and `prompt`).
+    """
+
+    base64: Annotated[
+        str,
+        Field(
+            examples=["data:image/png;base64,iVBORw0KGgo="],
+            pattern="^data:image/[-+.a-zA-Z0-9]+;base64,[A-Za-z0-9+/]+={0,2}$",
+            title="MjImageDataUrl",
+        ),
+    ]
+    """
+    The picture to describe, as a data URL.
+    """
+    botType: Annotated[
+        Literal["MID_JOURNEY", "NIJI_JOURNEY"] | None, Field(title="MjBotType")
+    ] = "MID_JOURNEY"
+    """
+    The bot that describes; `MID_JOURNEY` when absent.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the task and returned unchanged.
+    """
+
+
+class MjSubmitImagineRequest(BaseModel):
+    """
+    An `/imagine` task, text to four pictures, optionally guided by reference pictures.
+    """
+
+    prompt: Annotated[str, Field(min_length=1)]
+    """
+    The Midjourney prompt, parameters such as `--ar 16:9` included. Mode flags (`--fast`, `--relax`, `--turbo`) may be stripped by the relay; pick the mode with the URL prefix instead.
+    """
+    botType: Annotated[
+        Literal["MID_JOURNEY", "NIJI_JOURNEY"] | None, Field(title="MjBotType")
+    ] = "MID_JOURNEY"
+    """
+    The bot that draws; `MID_JOURNEY` when absent.
+    """
+    base64Array: list[MjImageDataUrl] | None = None
+    """
+    Reference pictures the drawing should build on (image prompts), as data URLs.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the task changes. Empty or absent uses the relay-wide callback, if one is configured; some relays drop it altogether.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the task and returned unchanged in its `state`.
+    """
+
+
+class MjSubmitModalRequest(BaseModel):
+    """
+    Completes an action that opened a Discord dialog (the task shows status `MODAL`): supplies the new prompt for custom zoom or remix, and the mask for vary region (inpainting).
+    """
+
+    taskId: Annotated[str, Field(min_length=1)]
+    """
+    The id of the task that is waiting in status `MODAL`, as returned by the action.
+    """
+    prompt: str | None = None
+    """
+    The prompt to submit in the dialog; empty keeps the original prompt.
+    """
+    maskBase64: Annotated[
+        str | None,
+        Field(
+            examples=["data:image/png;base64,iVBORw0KGgo="],
+            pattern="^data:image/[-+.a-zA-Z0-9]+;base64,[A-Za-z0-9+/]+={0,2}$",
+            title="MjImageDataUrl",
+        ),
+    ] = None
+    """
+    For vary region, a mask picture as a data URL whose painted area is redrawn.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the task and returned unchanged.
+    """
+
+
+class MjSubmitProperties(BaseModel):
+    """
+    Details that come with some submission outcomes. Keys not listed here may appear.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    discordInstanceId: str | None = None
+    """
+    The Discord account the task was queued on.
+    """
+    numberOfQueues: Annotated[int | None, Field(ge=0)] = None
+    """
+    With code 22, how many tasks are ahead in the queue.
+    """
+    status: str | None = None
+    """
+    With code 21, the status of the task that already exists.
+    """
+    imageUrl: str | None = None
+    """
+    With code 21, the picture of the task that already exists.
+    """
+    promptEn: str | None = None
+    """
+    With code 24, the prompt after translation to English.
+    """
+    bannedWord: str | None = None
+    """
+    With code 24, the word that was refused.
+    """
+    finalPrompt: str | None = None
+    """
+    The prompt as finally sent to Discord.
+    """
+
+
+class MjSubmitResponse(BaseModel):
+    """
+    The answer to every MJ submission, and to the image-seed query. The HTTP status is 200 even when the submission is refused: read `code`. Only `code` 1 (and, for actions, 21) means a task now exists, whose id is `result`.
+    """
+
+    code: Annotated[int, Field(examples=[1, 22, 24])]
+    """
+    The outcome. Known values: 1 submitted (the task id is in `result`); 21 already exists, or for an action the task now waits for `/mj/submit/modal` (relays turn it into 1 except for vary region and custom zoom); 22 queued behind other tasks (relays turn it into 1); 23 the queue is full, try later; 24 the prompt contains a banned word (see `properties.bannedWord`); 3 not found, or no account available; 4 the request is invalid; 5 relay-side unknown error; 9 upstream system error; 30 the relay group is saturated (answered with HTTP 429). Other values may appear and mean failure.
+    """
+    description: str
+    """
+    A human-readable explanation of `code`, often in Chinese (for example `提交成功`, "submitted").
+    """
+    result: Annotated[str | None, Field(examples=["1320098173412546"])] = None
+    """
+    The id of the task that was created (for image-seed, the seed), as a string. Null or absent when nothing was created. Pass it to `/mj/task/{id}/fetch`.
+    """
+    properties: MjSubmitProperties | None = None
+    """
+    Extra facts about the outcome; which keys appear depends on `code`.
+    """
+
+
+class MjSubmitShortenRequest(BaseModel):
+    """
+    A `/shorten` task, which analyses a prompt and proposes shorter versions. They appear in the finished task's `properties.finalPrompt`.
+    """
+
+    prompt: Annotated[str, Field(min_length=1)]
+    """
+    The prompt to analyse.
+    """
+    botType: Annotated[
+        Literal["MID_JOURNEY", "NIJI_JOURNEY"] | None, Field(title="MjBotType")
+    ] = "MID_JOURNEY"
+    """
+    The bot that analyses; `MID_JOURNEY` when absent.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the task and returned unchanged.
+    """
+
+
+class MjSubmitSimpleChangeRequest(BaseModel):
+    """
+    The same as a change request, written as one command string.
+    """
+
+    content: Annotated[str, Field(pattern="^\\S+ +([UuVv][1-4]|[Rr])$")]
+    """
+    `<taskId> <command>`, where the command is `U1`..`U4` (upscale), `V1`..`V4` (variation) or `R` (reroll), in either case; for example `1719252589390291 U2`.
+    """
+    notifyHook: AnyUrl | None = None
+    """
+    A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+    """
+    state: str | None = None
+    """
+    Any text of your own, stored with the task and returned unchanged.
+    """
+
+
+class Id(RootModel[str]):
+    root: Annotated[str, Field(min_length=1)]
+
+
+class MjTaskListRequest(BaseModel):
+    """
+    The tasks to fetch in one call.
+    """
+
+    ids: list[Id]
+    """
+    Task ids to look up. Unknown ids are skipped; an empty list returns an empty array.
+    """
+
+
+class MjTaskProperties(BaseModel):
+    """
+    Extra facts the relay keeps with a task. Keys not listed here may appear.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    finalPrompt: str | None = None
+    """
+    The prompt as finally sent to Discord; for describe and shorten, the suggested prompts.
+    """
+    finalZhPrompt: str | None = None
+    """
+    A Chinese rendering of `finalPrompt`, added by some relays for describe and shorten.
+    """
+    notifyHook: str | None = None
+    """
+    The callback URL registered for the task.
+    """
+    discordInstanceId: str | None = None
+    """
+    The Discord account that runs the task.
+    """
+    messageId: str | None = None
+    """
+    The Discord message that holds the result.
+    """
+    messageHash: str | None = None
+    """
+    The hash Midjourney gave the result; button ids embed it.
+    """
+
+
+class MjUploadDiscordImagesRequest(BaseModel):
+    """
+    Pictures to upload to Discord, to get links that prompts can use as image prompts.
+    """
+
+    base64Array: Annotated[list[MjImageDataUrl], Field(min_length=1)]
+    """
+    The pictures to upload, as data URLs.
+    """
+
+
+class MjUploadResponse(BaseModel):
+    """
+    The answer to an upload. Same envelope as a submission, but `result` lists links.
+    """
+
+    code: int
+    """
+    The outcome; 1 means uploaded, any other value is a failure as for submissions.
+    """
+    description: str
+    """
+    A human-readable explanation of `code`.
+    """
+    result: list[AnyUrl] | None = None
+    """
+    One Discord attachment link per uploaded picture, in order; null when the upload failed.
+    """
+    properties: MjSubmitProperties | None = None
+    """
+    Extra facts about the outcome, usually empty.
+    """
+
+
+class Model(BaseModel):
+    """
+    A model the relay can route to.
+    """
+
+    id: Annotated[str, Field(examples=["gpt-4o-mini"], min_length=1)]
+    """
+    The id to send as `model` in requests.
+    """
+    object: Literal["model"]
+    """
+    Always `model`.
+    """
+    created: int
+    """
+    When the model was created, in Unix seconds. Relays often report a fixed placeholder date.
+    """
+    owned_by: str
+    """
+    Who provides the model, such as `openai`, `system` or the name of a relay channel.
+    """
+    shutdown_date: date | None = None
+    """
+    The announced date after which the model stops working, or null when none is announced.
+    """
+
+
+class ModelDeleted(BaseModel):
+    """
+    Confirms the deletion of a fine-tuned model.
+    """
+
+    id: str
+    """
+    The id of the deleted model.
+    """
+    object: Annotated[str, Field(examples=["model"])]
+    """
+    The kind of object that was deleted, `model`.
+    """
+    deleted: bool
+    """
+    True when the model was deleted.
+    """
+
+
+class ModerationPolicyRule(BaseModel):
+    """
+    How moderation verdicts are applied.
+    """
+
+    mode: Literal["score", "block"]
+    """
+    `score` only reports the verdicts; `block` also stops the completion when content is flagged.
+    """
+
+
+class PromptCacheBreakpoint(BaseModel):
+    """
+    Asks the upstream to write a prompt cache entry that ends with this content part, so later requests with the same prefix can reuse it.
+    """
+
+    mode: Literal["explicit"]
+    """
+    Always `explicit`.
+    """
+    ttl: Literal["30m", "12h"] | None = None
+    """
+    The shortest time the entry should be kept.
+    """
+
+
+class PromptCacheOptions(BaseModel):
+    """
+    Controls how the request writes prompt cache entries.
+    """
+
+    mode: Literal["implicit", "explicit"] = "implicit"
+    """
+    `implicit` lets the upstream add one cache breakpoint of its own besides those marked with `prompt_cache_breakpoint`; `explicit` uses only the marked ones.
+    """
+    ttl: Literal["30m"] = "30m"
+    """
+    The shortest time written entries are kept; `30m` is the only value.
+    """
+
+
 class PromptTokensDetails(BaseModel):
     """
     A breakdown of prompt tokens. Each count is part of `prompt_tokens`, never more.
@@ -209,6 +1787,128 @@ class PromptTokensDetails(BaseModel):
     """
 
 
+class ResponseFormatJsonObject(BaseModel):
+    """
+    Older JSON mode: the reply is some valid JSON object, with no schema enforced. The messages should themselves ask for JSON, or the model may emit whitespace until it runs out of tokens.
+    """
+
+    type: Literal["json_object"]
+    """
+    Always `json_object`.
+    """
+
+
+class ResponseFormatJsonSchema(BaseModel):
+    """
+    Structured output; the reply is JSON following the supplied schema.
+    """
+
+    type: Literal["json_schema"]
+    """
+    Always `json_schema`.
+    """
+    json_schema: JsonSchemaFormat
+    """
+    The schema and how strictly to follow it.
+    """
+
+
+class ResponseFormatText(BaseModel):
+    """
+    Ordinary text, the default.
+    """
+
+    type: Literal["text"]
+    """
+    Always `text`.
+    """
+
+
+class SpeechAudioDeltaEvent(BaseModel):
+    """
+    A chunk of synthesised audio in a speech stream (`stream_format: sse`).
+    """
+
+    type: Literal["speech.audio.delta"]
+    """
+    Always `speech.audio.delta`.
+    """
+    audio: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    """
+    The next piece of audio in `response_format`, base64-encoded. Concatenate the decoded pieces in order.
+    """
+
+
+class SpeechCustomVoice(BaseModel):
+    """
+    A reference to a custom voice that was created upstream from recorded samples.
+    """
+
+    id: Annotated[str, Field(min_length=1)]
+    """
+    The custom voice's id, such as `voice_1234`.
+    """
+
+
+class SpeechStreamEventPayload(BaseModel):
+    """
+    An event carrying an audio chunk or the closing usage.
+    """
+
+    data: Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": "#/components/schemas/SpeechAudioEvent"},
+            }
+        ),
+    ]
+    """
+    The event object, serialised as JSON on one line.
+    """
+
+
+class SpeechStreamEventDone(BaseModel):
+    """
+    An optional terminator some relays append.
+    """
+
+    data: Literal["[DONE]"]
+    """
+    The end-of-stream marker.
+    """
+
+
+class SpeechStreamEvent(RootModel[SpeechStreamEventPayload | SpeechStreamEventDone]):
+    root: Annotated[
+        SpeechStreamEventPayload | SpeechStreamEventDone,
+        Field(title="SpeechStreamEvent"),
+    ]
+    """
+    One server-sent event of a speech stream (`stream_format: sse`). The events carry only a `data:` line with a JSON `SpeechAudioEvent`: `speech.audio.delta` events with audio, then one `speech.audio.done` event. A relay may add a final `data: [DONE]`, which clients should ignore.
+    """
+
+
+class SpeechUsage(BaseModel):
+    """
+    Token accounting of one speech request. `total_tokens` is input plus output tokens.
+    """
+
+    input_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens read from `input` and `instructions`.
+    """
+    output_tokens: Annotated[int, Field(ge=0)]
+    """
+    Audio tokens produced.
+    """
+    total_tokens: Annotated[int, Field(ge=0)]
+    """
+    input_tokens plus output_tokens.
+    """
+
+
 class StreamOptions(BaseModel):
     """
     Options for a streamed answer. Sent only together with `stream` set to true.
@@ -221,6 +1921,663 @@ class StreamOptions(BaseModel):
     include_obfuscation: bool | None = None
     """
     When true (the OpenAI default), deltas carry a random `obfuscation` string that evens out event sizes. Set false to save bandwidth on trusted links.
+    """
+
+
+class TranscriptionDiarizedSegment(BaseModel):
+    """
+    A stretch of transcript spoken by one speaker. It is an item of a `diarized_json` answer and, in a diarized stream, the payload of a `transcript.text.segment` event.
+    """
+
+    type: Literal["transcript.text.segment"]
+    """
+    Always `transcript.text.segment`.
+    """
+    id: str
+    """
+    The segment's id, unique within the answer.
+    """
+    start: Annotated[float, Field(ge=0.0)]
+    """
+    Where the segment starts, in seconds.
+    """
+    end: Annotated[float, Field(ge=0.0)]
+    """
+    Where the segment ends, in seconds.
+    """
+    text: str
+    """
+    What was said in the segment.
+    """
+    speaker: str
+    """
+    Who spoke: an entry of `known_speaker_names` when those were given, otherwise a capital letter per speaker in order of appearance (`A`, `B`, ...).
+    """
+
+
+class TranscriptionInputTokenDetails(BaseModel):
+    """
+    A split of billed input tokens into audio and text. Each count is part of `input_tokens`.
+    """
+
+    audio_tokens: Annotated[int | None, Field(ge=0)] = None
+    """
+    Input tokens that came from the recording.
+    """
+    text_tokens: Annotated[int | None, Field(ge=0)] = None
+    """
+    Input tokens that came from text such as the prompt.
+    """
+
+
+class TranscriptionLanguage(BaseModel):
+    """
+    One language found in the audio.
+    """
+
+    code: str
+    """
+    The language's code, such as `en`.
+    """
+
+
+class TranscriptionLogprob(BaseModel):
+    """
+    The log probability of one token of the transcript.
+    """
+
+    token: str | None = None
+    """
+    The token's text.
+    """
+    bytes: list[Byte] | None = None
+    """
+    The token's UTF-8 bytes, one integer per byte.
+    """
+    logprob: Annotated[float | None, Field(le=0.0)] = None
+    """
+    The natural log of the token's probability; 0 means certain.
+    """
+
+
+class Token(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class TranscriptionSegment(BaseModel):
+    """
+    One stretch of the transcript in a `verbose_json` answer, with its timing and quality signals from the decoder.
+    """
+
+    id: Annotated[int, Field(ge=0)]
+    """
+    Position of the segment, counting from 0.
+    """
+    seek: Annotated[int, Field(ge=0)]
+    """
+    Offset of the audio window the segment was decoded from, in the decoder's frames.
+    """
+    start: Annotated[float, Field(ge=0.0)]
+    """
+    Where the segment starts, in seconds from the beginning of the audio.
+    """
+    end: Annotated[float, Field(ge=0.0)]
+    """
+    Where the segment ends, in seconds; never before `start`.
+    """
+    text: str
+    """
+    The segment's text.
+    """
+    tokens: list[Token]
+    """
+    The token ids of `text`.
+    """
+    temperature: Annotated[float, Field(ge=0.0)]
+    """
+    The sampling temperature the decoder ended up using for this segment.
+    """
+    avg_logprob: float
+    """
+    Mean token log probability; below -1 the decoding is doubtful.
+    """
+    compression_ratio: Annotated[float, Field(ge=0.0)]
+    """
+    How well the text compresses; above 2.4 it is likely repetitive garbage.
+    """
+    no_speech_prob: Annotated[float, Field(ge=0.0, le=1.0)]
+    """
+    Chance that the segment holds no speech; with a low `avg_logprob`, a high value marks silence.
+    """
+
+
+class TranscriptionStreamEventPayload(BaseModel):
+    """
+    An event carrying a delta, a segment or the final text.
+    """
+
+    data: Annotated[
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "$ref": "#/components/schemas/TranscriptionTextEvent"
+                },
+            }
+        ),
+    ]
+    """
+    The event object, serialised as JSON on one line.
+    """
+
+
+class TranscriptionStreamEventDone(BaseModel):
+    """
+    An optional terminator some relays append.
+    """
+
+    data: Literal["[DONE]"]
+    """
+    The end-of-stream marker.
+    """
+
+
+class TranscriptionStreamEvent(
+    RootModel[TranscriptionStreamEventPayload | TranscriptionStreamEventDone]
+):
+    root: Annotated[
+        TranscriptionStreamEventPayload | TranscriptionStreamEventDone,
+        Field(title="TranscriptionStreamEvent"),
+    ]
+    """
+    One server-sent event of a streamed transcription (`stream: true`). Events carry only a `data:` line with a JSON `TranscriptionTextEvent`: `transcript.text.delta` pieces (and, when diarizing, `transcript.text.segment` events), then one `transcript.text.done`. A relay may add a final `data: [DONE]`, which clients should ignore.
+    """
+
+
+class TranscriptionTextDeltaEvent(BaseModel):
+    """
+    A new piece of transcript in a streamed transcription; the first event of every stream is one of these.
+    """
+
+    type: Literal["transcript.text.delta"]
+    """
+    Always `transcript.text.delta`.
+    """
+    delta: str
+    """
+    The text recognised since the previous event; append it to what came before.
+    """
+    logprobs: list[TranscriptionLogprob] | None = None
+    """
+    Log probabilities of the delta's tokens, when `include` asked for `logprobs`.
+    """
+    segment_id: str | None = None
+    """
+    The diarized segment this text belongs to; only from `gpt-4o-transcribe-diarize`.
+    """
+
+
+class TranscriptionUsageDuration(BaseModel):
+    """
+    Usage of a model billed by the length of the audio (such as `whisper-1`).
+    """
+
+    type: Literal["duration"]
+    """
+    Always `duration` for this kind of usage.
+    """
+    seconds: Annotated[float, Field(ge=0.0)]
+    """
+    Length of the billed audio in seconds.
+    """
+
+
+class TranscriptionUsageTokens(BaseModel):
+    """
+    Usage of a model billed by tokens. `total_tokens` is input plus output tokens.
+    """
+
+    type: Literal["tokens"]
+    """
+    Always `tokens` for this kind of usage.
+    """
+    input_tokens: Annotated[int, Field(ge=0)]
+    """
+    Billed input tokens (audio and prompt).
+    """
+    input_token_details: TranscriptionInputTokenDetails | None = None
+    """
+    How the input tokens split between audio and text.
+    """
+    output_tokens: Annotated[int, Field(ge=0)]
+    """
+    Tokens of transcript produced.
+    """
+    total_tokens: Annotated[int, Field(ge=0)]
+    """
+    input_tokens plus output_tokens.
+    """
+
+
+class TranscriptionVadConfig(BaseModel):
+    """
+    Manual settings for cutting the audio into chunks with voice activity detection on the server. In a multipart body the members travel as bracketed form fields (`chunking_strategy[type]`, ...).
+    """
+
+    type: Literal["server_vad"]
+    """
+    Always `server_vad`.
+    """
+    prefix_padding_ms: Annotated[int, Field(ge=0)] = 300
+    """
+    Milliseconds of audio kept before each detected start of speech.
+    """
+    silence_duration_ms: Annotated[int, Field(ge=0)] = 200
+    """
+    Milliseconds of silence that end a chunk. Shorter values cut sooner but may split at brief pauses.
+    """
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    """
+    How loud speech must be to count, from 0 to 1; raise it for noisy recordings.
+    """
+
+
+class TranscriptionWord(BaseModel):
+    """
+    One word with its timing, present when `timestamp_granularities` includes `word`.
+    """
+
+    word: str
+    """
+    The word.
+    """
+    start: Annotated[float, Field(ge=0.0)]
+    """
+    When the word starts, in seconds.
+    """
+    end: Annotated[float, Field(ge=0.0)]
+    """
+    When the word ends, in seconds.
+    """
+
+
+class Translation(BaseModel):
+    """
+    The answer for `response_format` `json` (the default), the English text alone.
+    """
+
+    text: str
+    """
+    The English translation of what was said.
+    """
+
+
+class TranslationVerbose(BaseModel):
+    """
+    The answer for `response_format` `verbose_json`, the English text with duration and timed segments.
+    """
+
+    task: Literal["translate"] | None = None
+    """
+    Always `translate`; Whisper sends it although the OpenAI SDK does not model it.
+    """
+    language: str
+    """
+    The language of the output, always `english`.
+    """
+    duration: Annotated[float, Field(ge=0.0)]
+    """
+    Length of the audio in seconds.
+    """
+    text: str
+    """
+    The whole English text.
+    """
+    segments: list[TranscriptionSegment] | None = None
+    """
+    The translation in timed segments.
+    """
+
+
+class UrlCitation(BaseModel):
+    """
+    A web page cited for a span of the reply text.
+    """
+
+    start_index: Annotated[int, Field(ge=0)]
+    """
+    Character offset in `content` where the cited span starts.
+    """
+    end_index: Annotated[int, Field(ge=0)]
+    """
+    Character offset in `content` just after the cited span.
+    """
+    url: str
+    """
+    The address of the cited page.
+    """
+    title: str
+    """
+    The title of the cited page.
+    """
+
+
+class WebSearchApproximateLocation(BaseModel):
+    """
+    Parts of an approximate location, all optional.
+    """
+
+    city: Annotated[str | None, Field(examples=["Berlin"])] = None
+    """
+    The city, as free text.
+    """
+    country: Annotated[
+        str | None, Field(examples=["DE"], max_length=2, min_length=2)
+    ] = None
+    """
+    The country as a two-letter ISO 3166-1 code.
+    """
+    region: str | None = None
+    """
+    The region or state, as free text.
+    """
+    timezone: Annotated[str | None, Field(examples=["Europe/Berlin"])] = None
+    """
+    The IANA time zone name.
+    """
+
+
+class WebSearchUserLocation(BaseModel):
+    """
+    An approximate location of the user.
+    """
+
+    type: Literal["approximate"]
+    """
+    Always `approximate`.
+    """
+    approximate: WebSearchApproximateLocation
+    """
+    The location's parts; any of them may be left out.
+    """
+
+
+class ChatCompletionAllowedToolChoice(BaseModel):
+    """
+    Restricts the model to a subset of the declared tools.
+    """
+
+    type: Literal["allowed_tools"]
+    """
+    Always `allowed_tools`.
+    """
+    allowed_tools: ChatCompletionAllowedTools
+    """
+    Which tools remain available and whether one must be called.
+    """
+
+
+class ChatCompletionAnnotation(BaseModel):
+    """
+    A citation of a web page inside the reply text.
+    """
+
+    type: Literal["url_citation"]
+    """
+    Always `url_citation`.
+    """
+    url_citation: UrlCitation
+    """
+    The cited page and the span of text it supports.
+    """
+
+
+class ChatCompletionAudioOptions(BaseModel):
+    """
+    Voice and encoding of spoken output.
+    """
+
+    voice: Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] | str | ChatCompletionVoiceId
+    """
+    A built-in voice by name, or a custom voice by id.
+    """
+    format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"]
+    """
+    The encoding of the returned audio.
+    """
+
+
+class ChatCompletionChunkDelta(BaseModel):
+    """
+    The increment of a choice. Only what changed is present; the first delta of a choice carries `role`, and the last one may be empty.
+    """
+
+    role: Literal["developer", "system", "user", "assistant", "tool"] | None = None
+    """
+    The author of the message; sent in the first delta of a choice and always `assistant` in practice.
+    """
+    content: str | None = None
+    """
+    The next piece of reply text.
+    """
+    refusal: str | None = None
+    """
+    The next piece of a refusal.
+    """
+    tool_calls: list[ChatCompletionChunkToolCall] | None = None
+    """
+    Fragments of tool calls; fragments with the same `index` belong to one call.
+    """
+    function_call: Annotated[
+        ChatCompletionChunkFunctionCall | None, Field(deprecated=True)
+    ] = None
+    """
+    A fragment of the deprecated function call.
+    """
+    audio: ChatCompletionChunkAudio | None = None
+    """
+    A fragment of the spoken reply, when audio output was requested.
+    """
+
+
+class ChatCompletionContentPartFile(BaseModel):
+    """
+    A document (for example a PDF) for the model to read, sent inline or by file id.
+    """
+
+    type: Literal["file"]
+    """
+    Always `file`.
+    """
+    file: ChatCompletionInputFile
+    """
+    The file content or a reference to an uploaded file.
+    """
+    prompt_cache_breakpoint: PromptCacheBreakpoint | None = None
+    """
+    Marks the end of this part as an explicit prompt cache breakpoint.
+    """
+
+
+class ChatCompletionContentPartImage(BaseModel):
+    """
+    An image for vision-capable models, given by URL or inline as a data URL.
+    """
+
+    type: Literal["image_url"]
+    """
+    Always `image_url`.
+    """
+    image_url: ChatCompletionImageUrl
+    """
+    Where the image is and how closely to look at it.
+    """
+    prompt_cache_breakpoint: PromptCacheBreakpoint | None = None
+    """
+    Marks the end of this part as an explicit prompt cache breakpoint.
+    """
+
+
+class ChatCompletionContentPartInputAudio(BaseModel):
+    """
+    A short audio clip for audio-capable models, sent inline.
+    """
+
+    type: Literal["input_audio"]
+    """
+    Always `input_audio`.
+    """
+    input_audio: ChatCompletionInputAudio
+    """
+    The encoded clip.
+    """
+    prompt_cache_breakpoint: PromptCacheBreakpoint | None = None
+    """
+    Marks the end of this part as an explicit prompt cache breakpoint.
+    """
+
+
+class ChatCompletionContentPartText(BaseModel):
+    """
+    A piece of text inside a message.
+    """
+
+    type: Literal["text"]
+    """
+    Always `text`.
+    """
+    text: str
+    """
+    The text itself.
+    """
+    prompt_cache_breakpoint: PromptCacheBreakpoint | None = None
+    """
+    Marks the end of this part as an explicit prompt cache breakpoint.
+    """
+
+
+class ChatCompletionFunctionTool(BaseModel):
+    """
+    A function the model may call with JSON arguments.
+    """
+
+    type: Literal["function"]
+    """
+    Always `function`.
+    """
+    function: FunctionDefinition
+    """
+    The function's name, purpose and parameter schema.
+    """
+
+
+class ChatCompletionMessage(BaseModel):
+    """
+    The assistant's reply. It holds text, a refusal, tool calls or audio; `content` is null when the reply is only tool calls.
+    """
+
+    role: Literal["assistant"]
+    """
+    Always `assistant`.
+    """
+    content: str | None
+    """
+    The reply text, or null when there is none.
+    """
+    refusal: str | None = None
+    """
+    The model's explanation when it declined to answer; null otherwise.
+    """
+    tool_calls: (
+        list[
+            Annotated[ChatCompletionMessageFunctionToolCall | ChatCompletionMessageCustomToolCall, Field(discriminator="type")]
+        ]
+        | None
+    ) = None
+    """
+    The tools the model wants run, in order. Answer each with a `tool` message.
+    """
+    annotations: list[ChatCompletionAnnotation] | None = None
+    """
+    Notes attached to spans of `content`, such as the sources a web search answer cites.
+    """
+    audio: ChatCompletionAudio | None = None
+    """
+    The spoken reply, present when audio output was requested.
+    """
+    function_call: Annotated[
+        ChatCompletionFunctionCall | None, Field(deprecated=True)
+    ] = None
+    """
+    The function call of the deprecated `functions` mechanism.
+    """
+
+
+class ChatCompletionNamedToolChoice(BaseModel):
+    """
+    Forces a call of one function tool.
+    """
+
+    type: Literal["function"]
+    """
+    Always `function`.
+    """
+    function: ChatCompletionToolName
+    """
+    The function that must be called.
+    """
+
+
+class ChatCompletionNamedToolChoiceCustom(BaseModel):
+    """
+    Forces a call of one custom tool.
+    """
+
+    type: Literal["custom"]
+    """
+    Always `custom`.
+    """
+    custom: ChatCompletionToolName
+    """
+    The custom tool that must be called.
+    """
+
+
+class ChatCompletionTextContentParts(RootModel[list[ChatCompletionContentPartText]]):
+    """
+    Message content given as text parts, read as their concatenation in order.
+    """
+
+    root: Annotated[
+        list[ChatCompletionContentPartText],
+        Field(min_length=1, title="ChatCompletionTextContentParts"),
+    ]
+    """
+    Message content given as text parts, read as their concatenation in order.
+    """
+
+
+class ChatCompletionTokenLogprob(BaseModel):
+    """
+    One generated token with its log probability and the most likely alternatives.
+    """
+
+    token: str
+    """
+    The token as text.
+    """
+    logprob: Annotated[float, Field(le=0.0)]
+    """
+    Natural log of the token's probability; very unlikely tokens report -9999.0.
+    """
+    bytes: list[Byte] | None
+    """
+    The token's UTF-8 bytes. A character split across tokens is rebuilt by joining the bytes of consecutive tokens. Null when the token has no byte form.
+    """
+    top_logprobs: list[ChatCompletionTopLogprob]
+    """
+    Up to `top_logprobs` most likely tokens at this position, most likely first; may hold fewer.
     """
 
 
@@ -388,4 +2745,1422 @@ class CreateCompletionResponse(BaseModel):
     usage: CompletionUsage | None = None
     """
     Token counts for the request. Absent on stream chunks unless usage was asked for.
+    """
+
+
+class CreateEmbeddingResponse(BaseModel):
+    """
+    The vectors for the inputs, in input order.
+    """
+
+    object: Literal["list"]
+    """
+    Always `list`.
+    """
+    data: list[Embedding]
+    """
+    One embedding per input text, where `data[i].index` is `i`.
+    """
+    model: str
+    """
+    The model that produced the vectors.
+    """
+    usage: EmbeddingUsage
+    """
+    Token counts for the request.
+    """
+
+
+class CreateImageVariationRequest(BaseModel):
+    """
+    The multipart form of a variation request: new pictures in the spirit of one input picture. Only DALL·E 2 ever offered this, and OpenAI has retired it, so many relays answer 501.
+    """
+
+    image: bytes
+    """
+    The source picture, a square PNG smaller than 4 MB.
+    """
+    model: Annotated[ImageModel | None, Field(validate_default=True)] = "dall-e-2"
+    """
+    The model that makes the variations; only `dall-e-2` has supported it.
+    """
+    n: Annotated[int | None, Field(ge=1, le=10)] = 1
+    """
+    How many variations to return.
+    """
+    response_format: Literal["url", "b64_json"] | None = "url"
+    """
+    Whether each variation comes back as a link valid for about an hour (`url`) or as base64 bytes (`b64_json`).
+    """
+    size: Literal["256x256", "512x512", "1024x1024"] | None = "1024x1024"
+    """
+    Edge length of the square results.
+    """
+    user: str | None = None
+    """
+    An opaque id of the end user, passed upstream for abuse tracing.
+    """
+
+
+class CreateSpeechRequest(BaseModel):
+    """
+    Parameters of text-to-speech: the text, the voice model and the voice are required. The answer is audio in `response_format`, not JSON.
+    """
+
+    model: Annotated[
+        str,
+        Field(
+            examples=["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"],
+            min_length=1,
+        ),
+    ]
+    """
+    The voice model. AITRE names `tts-1` (faster) and `tts-1-hd` (higher quality); the OpenAI format adds `gpt-4o-mini-tts` and `gpt-4o-mini-tts-2025-12-15`, which also follow `instructions`. Other ids the relay routes are accepted.
+    """
+    input: Annotated[str, Field(max_length=4096, min_length=1)]
+    """
+    The text to read aloud, at most 4096 characters.
+    """
+    voice: str | SpeechCustomVoice
+    """
+    Who speaks: a voice name, or an object naming a custom voice created upstream from audio samples. The built-in voices are alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer, verse, marin and cedar; `tts-1` and `tts-1-hd` know only alloy, echo, fable, onyx, nova and shimmer.
+    """
+    instructions: Annotated[str | None, Field(max_length=4096)] = None
+    """
+    Free-text direction on delivery (tone, pace, accent). Honoured by the `gpt-4o-mini-tts` models; `tts-1` and `tts-1-hd` reject or ignore it.
+    """
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
+    """
+    The audio encoding of the answer, which also sets its Content-Type: `mp3` audio/mpeg, `opus` audio/opus (Ogg), `aac` audio/aac, `flac` audio/flac, `wav` audio/wav, `pcm` audio/pcm (raw 24 kHz, 16-bit signed little-endian, mono, no header).
+    """
+    speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1
+    """
+    Playback speed relative to normal, from 0.25 (slowest) to 4 (fastest).
+    """
+    stream_format: Literal["audio", "sse"] = "audio"
+    """
+    `audio` sends the audio bytes as they are produced; `sse` sends server-sent events with base64 audio chunks and a final usage event. `tts-1` and `tts-1-hd` support only `audio`.
+    """
+
+
+class CreateTranscriptionRequest(BaseModel):
+    """
+    The multipart form of a transcription: the audio file and the model are required, everything else is a plain form field. Array fields are sent as repeated parts; the OpenAI SDK names them with a `[]` suffix (`timestamp_granularities[]`, `include[]`, ...), and the relay accepts both spellings.
+    """
+
+    file: bytes
+    """
+    The recording itself (not its name), as flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm. Give the part a file name with the right extension so the format can be recognised. OpenAI caps uploads at 25 MB.
+    """
+    model: Annotated[
+        str,
+        Field(
+            examples=["whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize"],
+            min_length=1,
+            title="AudioTranscriptionModel",
+        ),
+    ]
+    """
+    The speech-recognition model.
+    """
+    chunking_strategy: Literal["auto"] | TranscriptionVadConfig | None = None
+    """
+    How the audio is split before recognition. `auto` normalises loudness and cuts at pauses found by voice activity detection; an object sets those cuts by hand; absent or null transcribes the audio as one block. `gpt-4o-transcribe-diarize` needs it for audio longer than 30 seconds.
+    """
+    include: list[Literal["logprobs"]] | None = None
+    """
+    Extra data to add to the answer. `logprobs` adds token log probabilities; it works only with `response_format: json` on `gpt-4o-transcribe` and `gpt-4o-mini-transcribe` models.
+    """
+    keywords: list[str] | None = None
+    """
+    Words or phrases likely to occur in the audio, as hints to `gpt-transcribe`.
+    """
+    known_speaker_names: Annotated[list[str] | None, Field(max_length=4)] = None
+    """
+    Up to four short labels (such as `agent`, `customer`) for speakers whose voice samples are given in `known_speaker_references`, in the same order. Diarization only.
+    """
+    known_speaker_references: Annotated[list[str] | None, Field(max_length=4)] = None
+    """
+    Voice samples of the speakers named in `known_speaker_names`, as data URLs of 2 to 10 seconds of audio in any format `file` accepts. Diarization only.
+    """
+    language: Annotated[str | None, Field(examples=["en"])] = None
+    """
+    The spoken language as an ISO-639-1 code (such as `en` or `zh`). Giving it improves accuracy and speed.
+    """
+    languages: Annotated[list[str] | None, Field(min_length=1)] = None
+    """
+    Several candidate languages as ISO-639-1 codes, as hints to `gpt-transcribe`.
+    """
+    prompt: str | None = None
+    """
+    Text that sets the style or carries on from a previous part of the recording, in the language of the audio. Not supported by `gpt-4o-transcribe-diarize`.
+    """
+    response_format: Annotated[
+        Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | None,
+        Field(title="AudioResponseFormat"),
+    ] = "json"
+    """
+    The shape of the answer; see the 200 response for each value's body.
+    """
+    stream: bool | None = False
+    """
+    When true the transcript is sent as server-sent events while it is produced. `whisper-1` ignores it and answers in one piece.
+    """
+    temperature: Annotated[float, Field(ge=0.0, le=1.0)] = 0
+    """
+    Sampling temperature from 0 to 1. At 0 the model raises the temperature by itself, guided by log probabilities, until its quality thresholds are met.
+    """
+    timestamp_granularities: list[Literal["word", "segment"]] = ["segment"]
+    """
+    Which timestamps to include: `segment`, `word`, or both. Only with `response_format: verbose_json`; word timestamps take extra time, segment timestamps do not. Not available on `gpt-4o-transcribe-diarize`.
+    """
+
+
+class CreateTranslationResponse(RootModel[Translation | TranslationVerbose]):
+    root: Annotated[
+        Translation | TranslationVerbose, Field(title="CreateTranslationResponse")
+    ]
+    """
+    A JSON translation answer: `json` gives Translation, `verbose_json` TranslationVerbose. A verbose answer also matches the plain shape, hence `anyOf`.
+    """
+
+
+class CustomToolFormatGrammar(BaseModel):
+    """
+    The input must match a grammar.
+    """
+
+    type: Literal["grammar"]
+    """
+    Always `grammar`.
+    """
+    grammar: CustomToolGrammar
+    """
+    The grammar the input must match.
+    """
+
+
+class ImageEditCompletedEvent(BaseModel):
+    """
+    The last event of an edit stream, with the finished picture and the token usage.
+    """
+
+    type: Literal["image_edit.completed"]
+    """
+    Always `image_edit.completed`; it repeats the SSE `event` name.
+    """
+    b64_json: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    """
+    The finished edited picture, base64-encoded.
+    """
+    background: Literal["transparent", "opaque", "auto"]
+    """
+    The background setting in effect for this picture.
+    """
+    created_at: int
+    """
+    When this event was produced, in Unix seconds.
+    """
+    output_format: Literal["png", "webp", "jpeg"]
+    """
+    The file format of `b64_json`.
+    """
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"]
+    """
+    The quality setting in effect for this picture.
+    """
+    size: Annotated[str, Field(examples=["1024x1024", "auto"])]
+    """
+    The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+    """
+    safety_identifier: str | None = None
+    """
+    The end-user id that was applied for abuse monitoring.
+    """
+    usage: ImagesUsage
+    """
+    Token accounting of the whole request.
+    """
+
+
+class ImageGenCompletedEvent(BaseModel):
+    """
+    The last event of a generation stream, with the finished picture and the token usage.
+    """
+
+    type: Literal["image_generation.completed"]
+    """
+    Always `image_generation.completed`; it repeats the SSE `event` name.
+    """
+    b64_json: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    """
+    The finished picture, base64-encoded.
+    """
+    background: Literal["transparent", "opaque", "auto"]
+    """
+    The background setting in effect for this picture.
+    """
+    created_at: int
+    """
+    When this event was produced, in Unix seconds.
+    """
+    output_format: Literal["png", "webp", "jpeg"]
+    """
+    The file format of `b64_json`.
+    """
+    quality: Literal["low", "medium", "high", "xhigh", "max", "auto"]
+    """
+    The quality setting in effect for this picture.
+    """
+    size: Annotated[str, Field(examples=["1024x1024", "auto"])]
+    """
+    The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+    """
+    safety_identifier: str | None = None
+    """
+    The end-user id that was applied for abuse monitoring.
+    """
+    usage: ImagesUsage
+    """
+    Token accounting of the whole request.
+    """
+
+
+class ImageSvgOptions(BaseModel):
+    """
+    Settings for SVG output (`output_format: svg`). The top-level `model` still renders a reference picture; the model named here turns it into vector markup. SVG output allows only `n: 1` and no streaming, partial images or output compression. In a multipart body the members travel as bracketed form fields (`svg[model]`, `svg[reasoning][effort]`).
+    """
+
+    model: Annotated[str | None, Field(min_length=1)] = None
+    """
+    The model that writes the SVG markup. Needed when the account can choose that model; leave the whole object out otherwise.
+    """
+    reasoning: ImageSvgReasoning | None = None
+    """
+    How hard the SVG-writing model thinks; null or absent keeps that model's default.
+    """
+
+
+class ImagesResponse(BaseModel):
+    """
+    The answer of a generation, edit or variation: when it was made and the pictures. The GPT image models also echo the settings they used and report token usage.
+    """
+
+    created: int
+    """
+    When the pictures were made, in Unix seconds.
+    """
+    data: list[Image] | None = None
+    """
+    The pictures, `n` of them, in order.
+    """
+    background: Literal["transparent", "opaque"] | None = None
+    """
+    The background the GPT image model actually used (`auto` is resolved to one of these).
+    """
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = None
+    """
+    The file format of the pictures in `data`.
+    """
+    quality: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    """
+    The quality level the GPT image model actually used.
+    """
+    safety_identifier: str | None = None
+    """
+    The end-user id that was applied for abuse monitoring (`safety_identifier`, or `user` when that was empty).
+    """
+    size: Annotated[str | None, Field(examples=["1024x1024", "1536x1024"])] = None
+    """
+    The size of the pictures as `WIDTHxHEIGHT`, for example `1024x1024`.
+    """
+    svg_usage: ImagesSvgUsage | None = None
+    """
+    Token accounting of the SVG writing step, present only for SVG output.
+    """
+    usage: ImagesUsage | None = None
+    """
+    Token accounting of the GPT image models; absent for DALL·E and Flux.
+    """
+
+
+class ListModelsResponse(BaseModel):
+    """
+    Every model the caller's key may use. The list is not paginated.
+    """
+
+    object: Literal["list"]
+    """
+    Always `list`.
+    """
+    data: list[Model]
+    """
+    The models, in no particular order.
+    """
+
+
+class MjTask(BaseModel):
+    """
+    A MidJourney task as the relay stores it. Fields fill in as the task advances; relays send empty strings, 0 or null for what is not known yet.
+    """
+
+    id: Annotated[str, Field(min_length=1)]
+    """
+    The task id (the `result` of the submission that created it).
+    """
+    action: Annotated[
+        str,
+        Field(
+            examples=["IMAGINE", "UPSCALE", "VARIATION", "REROLL", "DESCRIBE", "BLEND", "SHORTEN", "INPAINT", "MODAL", "ZOOM", "CUSTOM_ZOOM", "PAN", "HIGH_VARIATION", "LOW_VARIATION", "SWAP_FACE", "UPLOAD", "VIDEO", "EDITS"],
+            pattern="^[A-Z][A-Z0-9_]*$",
+            title="MjTaskAction",
+        ),
+    ]
+    """
+    What kind of task it is.
+    """
+    status: Annotated[
+        Literal["NOT_START", "SUBMITTED", "MODAL", "IN_PROGRESS", "FAILURE", "SUCCESS", "CANCEL", ""],
+        Field(title="MjTaskStatus"),
+    ]
+    """
+    Where the task is in its life.
+    """
+    customId: str | None = None
+    """
+    For a task created by pressing a button, that button's `customId`.
+    """
+    botType: str | None = None
+    """
+    The bot that runs the task, `MID_JOURNEY` or `NIJI_JOURNEY` (empty when not recorded).
+    """
+    prompt: str | None = None
+    """
+    The prompt as submitted; for describe, the suggested prompts once finished.
+    """
+    promptEn: str | None = None
+    """
+    The prompt after translation to English, as sent to Midjourney.
+    """
+    description: str | None = None
+    """
+    The Discord command the task stands for, such as `/imagine a cat` or `/up 1719252589390291 U1`.
+    """
+    state: str | None = None
+    """
+    The `state` text given at submission, unchanged.
+    """
+    submitTime: Annotated[int | None, Field(ge=0)] = None
+    """
+    When the task was submitted, in Unix milliseconds.
+    """
+    startTime: Annotated[int | None, Field(ge=0)] = None
+    """
+    When drawing started, in Unix milliseconds; 0 or null before that.
+    """
+    finishTime: Annotated[int | None, Field(ge=0)] = None
+    """
+    When the task ended (success or failure), in Unix milliseconds; 0 or null before that.
+    """
+    imageUrl: str | None = None
+    """
+    The picture (a four-picture grid for imagine) once there is one. Relays may point it at their own `/mj/image/{id}` proxy instead of Discord.
+    """
+    progress: Annotated[str | None, Field(pattern="^((100|[1-9]?[0-9])%)?$")] = None
+    """
+    Percentage done as text, `0%` to `100%`; empty before the first report and after a failure.
+    """
+    failReason: str | None = None
+    """
+    Why the task failed; set when `status` is `FAILURE`.
+    """
+    maskBase64: str | None = None
+    """
+    For vary region, the mask that was submitted.
+    """
+    properties: MjTaskProperties | None = None
+    """
+    Extra facts kept with the task.
+    """
+    buttons: list[MjButton] | None = None
+    """
+    The buttons under the finished picture; empty until the task succeeds.
+    """
+
+
+class ModerationPolicy(BaseModel):
+    """
+    Separate moderation rules for the request input and the generated output.
+    """
+
+    input: ModerationPolicyRule | None = None
+    """
+    The rule for the input.
+    """
+    output: ModerationPolicyRule | None = None
+    """
+    The rule for the output.
+    """
+
+
+class SpeechAudioDoneEvent(BaseModel):
+    """
+    The last event of a speech stream, sent once all audio has been delivered.
+    """
+
+    type: Literal["speech.audio.done"]
+    """
+    Always `speech.audio.done`.
+    """
+    usage: SpeechUsage
+    """
+    Token accounting of the whole request.
+    """
+
+
+class SpeechAudioEvent(RootModel[SpeechAudioDeltaEvent | SpeechAudioDoneEvent]):
+    root: Annotated[
+        SpeechAudioDeltaEvent | SpeechAudioDoneEvent,
+        Field(discriminator="type", title="SpeechAudioEvent"),
+    ]
+    """
+    The JSON payload of one speech stream event, told apart by `type`.
+    """
+
+
+class TranscriptionTextDoneEvent(BaseModel):
+    """
+    The last event of a streamed transcription, with the full transcript.
+    """
+
+    type: Literal["transcript.text.done"]
+    """
+    Always `transcript.text.done`.
+    """
+    text: str
+    """
+    The complete transcript, equal to all deltas joined.
+    """
+    languages: list[TranscriptionLanguage] | None = None
+    """
+    The languages `gpt-transcribe` found; empty when none could be told reliably.
+    """
+    logprobs: list[TranscriptionLogprob] | None = None
+    """
+    Log probabilities of every token, when `include` asked for `logprobs`.
+    """
+    usage: TranscriptionUsageTokens | None = None
+    """
+    Token accounting of the whole request.
+    """
+
+
+class TranscriptionTextEvent(
+    RootModel[
+        TranscriptionTextDeltaEvent
+        | TranscriptionTextDoneEvent
+        | TranscriptionDiarizedSegment
+    ]
+):
+    root: Annotated[
+        TranscriptionTextDeltaEvent | TranscriptionTextDoneEvent | TranscriptionDiarizedSegment,
+        Field(discriminator="type", title="TranscriptionTextEvent"),
+    ]
+    """
+    The JSON payload of one transcription stream event, told apart by `type`.
+    """
+
+
+class TranscriptionVerbose(BaseModel):
+    """
+    The answer for `response_format` `verbose_json`: the transcript with language, duration and, by `timestamp_granularities`, timed segments and words.
+    """
+
+    task: Literal["transcribe"] | None = None
+    """
+    Always `transcribe`; Whisper sends it although the OpenAI SDK does not model it.
+    """
+    language: str
+    """
+    The spoken language as Whisper names it (a lower-case English name such as `english`).
+    """
+    duration: Annotated[float, Field(ge=0.0)]
+    """
+    Length of the audio in seconds.
+    """
+    text: str
+    """
+    The whole transcript.
+    """
+    segments: list[TranscriptionSegment] | None = None
+    """
+    The transcript in timed segments, ordered by `start`.
+    """
+    words: list[TranscriptionWord] | None = None
+    """
+    Every word with its timing; only when `word` timestamps were asked for.
+    """
+    usage: TranscriptionUsageDuration | None = None
+    """
+    The billed audio length.
+    """
+
+
+class WebSearchOptions(BaseModel):
+    """
+    Settings for models that search the web before answering.
+    """
+
+    search_context_size: Literal["low", "medium", "high"] = "medium"
+    """
+    How much of the context window search results may fill; more context costs more and is slower.
+    """
+    user_location: WebSearchUserLocation | None = None
+    """
+    A rough location of the user, to make results local.
+    """
+
+
+class MjTaskListByConditionPostResponse(RootModel[list[MjTask]]):
+    """
+    The tasks found among the requested ids.
+    """
+
+    root: list[MjTask]
+    """
+    The tasks found among the requested ids.
+    """
+
+
+class ChatCompletionLogprobs(BaseModel):
+    """
+    Per-token log probabilities of a choice.
+    """
+
+    content: list[ChatCompletionTokenLogprob] | None = None
+    """
+    One entry per token of the reply text.
+    """
+    refusal: list[ChatCompletionTokenLogprob] | None = None
+    """
+    One entry per token of the refusal text.
+    """
+
+
+class ChatCompletionModeration(BaseModel):
+    """
+    Moderation verdicts on the request input and on the generated output.
+    """
+
+    input: Annotated[
+        ChatCompletionModerationResults | ChatCompletionModerationError,
+        Field(discriminator="type", title="ChatCompletionModerationOutcome"),
+    ]
+    """
+    The verdict on the request input.
+    """
+    output: Annotated[
+        ChatCompletionModerationResults | ChatCompletionModerationError,
+        Field(discriminator="type", title="ChatCompletionModerationOutcome"),
+    ]
+    """
+    The verdict on the generated output.
+    """
+
+
+class ChatCompletionPredictionContent(BaseModel):
+    """
+    Text the reply is expected to match for the most part.
+    """
+
+    type: Literal["content"]
+    """
+    Always `content`.
+    """
+    content: str | ChatCompletionTextContentParts
+    """
+    The expected text, as one string or as text parts.
+    """
+
+
+class ChatCompletionAssistantContentParts(
+    RootModel[list[Annotated[ChatCompletionContentPartText | ChatCompletionContentPartRefusal, Field(discriminator="type")]]]
+):
+    root: Annotated[
+        list[Annotated[ChatCompletionContentPartText | ChatCompletionContentPartRefusal, Field(discriminator="type")]],
+        Field(min_length=1, title="ChatCompletionAssistantContentParts"),
+    ]
+    """
+    The reply as an ordered list of text and refusal parts.
+    """
+
+
+class ChatCompletionRequestAssistantMessage(BaseModel):
+    """
+    An earlier reply of the model, sent back so the conversation can continue. It carries text, a refusal, tool calls or a reference to earlier audio output.
+    """
+
+    role: Literal["assistant"]
+    """
+    Always `assistant`.
+    """
+    content: str | ChatCompletionAssistantContentParts | None = None
+    """
+    The reply text, as a string or as a list of text and refusal parts. May be null or left out when the reply consisted only of tool calls (or of the deprecated `function_call`).
+    """
+    refusal: str | None = None
+    """
+    The refusal the model gave instead of an answer, if it refused.
+    """
+    name: str | None = None
+    """
+    An optional label for the author, letting the model tell apart participants that share a role.
+    """
+    audio: ChatCompletionRequestAssistantAudio | None = None
+    """
+    Points back to audio the model produced in an earlier turn, so it need not be sent again.
+    """
+    tool_calls: (
+        list[
+            Annotated[ChatCompletionMessageFunctionToolCall | ChatCompletionMessageCustomToolCall, Field(discriminator="type")]
+        ]
+        | None
+    ) = None
+    """
+    The tool calls that reply made. Each must be answered by a `tool` message with the same id.
+    """
+    function_call: Annotated[
+        ChatCompletionFunctionCall | None, Field(deprecated=True)
+    ] = None
+    """
+    The function call that reply made, in the deprecated pre-tools form.
+    """
+
+
+class ChatCompletionRequestDeveloperMessage(BaseModel):
+    """
+    Instructions from the application developer that the model should follow over anything the user says. Newer models read this role where older ones read `system`.
+    """
+
+    role: Literal["developer"]
+    """
+    Always `developer`.
+    """
+    content: str | ChatCompletionTextContentParts
+    """
+    The instructions, as one string or as a list of text parts.
+    """
+    name: str | None = None
+    """
+    An optional label for the author, letting the model tell apart participants that share a role.
+    """
+
+
+class ChatCompletionRequestSystemMessage(BaseModel):
+    """
+    Instructions that frame the whole conversation. For newer models the `developer` role plays this part; both are accepted.
+    """
+
+    role: Literal["system"]
+    """
+    Always `system`.
+    """
+    content: str | ChatCompletionTextContentParts
+    """
+    The instructions, as one string or as a list of text parts.
+    """
+    name: str | None = None
+    """
+    An optional label for the author, letting the model tell apart participants that share a role.
+    """
+
+
+class ChatCompletionRequestToolMessage(BaseModel):
+    """
+    The result of running one tool call, answering the assistant message that asked for it.
+    """
+
+    role: Literal["tool"]
+    """
+    Always `tool`.
+    """
+    content: str | ChatCompletionTextContentParts
+    """
+    What the tool returned, as one string or as a list of text parts.
+    """
+    tool_call_id: Annotated[str, Field(min_length=1)]
+    """
+    The `id` of the tool call this message answers.
+    """
+
+
+class ChatCompletionUserContentParts(
+    RootModel[list[Annotated[ChatCompletionContentPartText | ChatCompletionContentPartImage | ChatCompletionContentPartInputAudio | ChatCompletionContentPartFile, Field(discriminator="type")]]]
+):
+    root: Annotated[
+        list[Annotated[ChatCompletionContentPartText | ChatCompletionContentPartImage | ChatCompletionContentPartInputAudio | ChatCompletionContentPartFile, Field(discriminator="type")]],
+        Field(min_length=1, title="ChatCompletionUserContentParts"),
+    ]
+    """
+    The message as an ordered list of typed parts.
+    """
+
+
+class ChatCompletionRequestUserMessage(BaseModel):
+    """
+    What the end user said. Besides text it may carry images, audio clips and files, if the model accepts them.
+    """
+
+    role: Literal["user"]
+    """
+    Always `user`.
+    """
+    content: str | ChatCompletionUserContentParts
+    """
+    The user's turn: a plain string, or a list of parts mixing text, images, audio and files (the form AITRE's Gpt-4o-image page uses).
+    """
+    name: str | None = None
+    """
+    An optional label for the author, letting the model tell apart participants that share a role.
+    """
+
+
+class CreateImageEditRequest(BaseModel):
+    """
+    The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type.
+    """
+
+    image: bytes | ImageEditInputImages
+    """
+    The picture or pictures to edit. The GPT image models take up to 16 `png`, `webp` or `jpg` files under 50 MB each; DALL·E 2 takes one square `png` under 4 MB. Several files are sent as repeated parts; the OpenAI SDK names those parts `image[]`, and the relay accepts either spelling.
+    """
+    prompt: Annotated[str, Field(max_length=32000, min_length=1)]
+    """
+    What the edited picture should show. Up to 32000 characters for the GPT image models and 1000 for DALL·E 2.
+    """
+    background: Literal["transparent", "opaque", "auto"] | None = "auto"
+    """
+    Background of the result for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto`.
+    """
+    complexity: Literal["low", "medium", "high"] | None = None
+    """
+    How much planning the model does before rendering, separate from `quality`; absent keeps the model's setting.
+    """
+    frame_count: Annotated[int | None, Field(ge=2, le=16)] = 9
+    """
+    Number of frames of an animated GIF result. Only meaningful with `output_format: gif`.
+    """
+    frame_duration_ms: Annotated[int | None, Field(ge=0)] = 200
+    """
+    Delay between GIF frames in milliseconds, rounded to 10 ms steps. Only with `output_format: gif`.
+    """
+    input_fidelity: Literal["high", "low"] | None = None
+    """
+    How closely the result keeps the look of the input pictures, faces in particular. `high` costs more; models that do not support it ignore or reject it. Defaults to `low` where supported.
+    """
+    markup: bytes | None = None
+    """
+    A transparent PNG, the size of the first picture, drawn over it to show what to change. Newer GPT image models only; cannot be combined with `mask`.
+    """
+    mask: bytes | None = None
+    """
+    A PNG whose fully transparent pixels mark the area to repaint. It must be under 4 MB and the same size as the (first) picture.
+    """
+    model: ImageModel | None = None
+    """
+    The model that edits. Left out or null, the relay uses its default edit model.
+    """
+    n: Annotated[int | None, Field(ge=1, le=10)] = 1
+    """
+    How many edited versions to return.
+    """
+    output_compression: Annotated[int | None, Field(ge=0, le=100)] = 100
+    """
+    Compression in percent for `jpeg` and `webp` output; 100 keeps the most detail.
+    """
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = "png"
+    """
+    File format of the returned pictures, for the GPT image models.
+    """
+    partial_images: Annotated[int | None, Field(ge=0, le=3)] = 0
+    """
+    With `stream`, how many intermediate renderings to send before the final one (0 = final only).
+    """
+    quality: (
+        Literal["low", "medium", "high", "xhigh", "max", "auto", "standard"] | None
+    ) = "auto"
+    """
+    Rendering quality; `standard` is the only level DALL·E 2 knows, `auto` picks per model.
+    """
+    response_format: Literal["url", "b64_json"] | None = "url"
+    """
+    DALL·E 2 only: a temporary link (`url`) or base64 bytes (`b64_json`). The GPT image models always return base64.
+    """
+    safety_identifier: str | None = None
+    """
+    A stable, preferably hashed end-user id for abuse monitoring; wins over `user` when not empty.
+    """
+    size: Annotated[
+        str | None,
+        Field(
+            examples=["auto", "1024x1024", "1536x1024", "1024x1536", "256x256", "512x512"],
+            pattern="^(auto|[1-9][0-9]*x[1-9][0-9]*)$",
+        ),
+    ] = "auto"
+    """
+    Size of the result as `WIDTHxHEIGHT`, or `auto`. DALL·E 2 takes 256x256, 512x512 or 1024x1024; the GPT image models 1024x1024, 1536x1024, 1024x1536 or `auto`, and the newest of them other multiples of 16.
+    """
+    stream: bool | None = False
+    """
+    When true the answer is a server-sent event stream of `image_edit.partial_image` events followed by one `image_edit.completed` event.
+    """
+    svg: ImageSvgOptions | None = None
+    """
+    Options for `output_format: svg`, sent as bracketed form fields such as `svg[model]`; leave out for every other format.
+    """
+    user: str | None = None
+    """
+    An opaque id of the end user, passed upstream for abuse tracing. Superseded by `safety_identifier`.
+    """
+
+
+class CreateImageRequest(BaseModel):
+    """
+    Parameters of an image generation. Only `prompt` is required. One operation serves every image model AITRE routes (the GPT image models, DALL·E 2 and 3, Flux); fields a model does not understand are ignored or rejected by that model's upstream, as noted per field.
+    """
+
+    prompt: Annotated[str, Field(max_length=32000, min_length=1)]
+    """
+    What the picture should show. 32000 characters is the ceiling for the GPT image models; DALL·E 2 stops at 1000 and DALL·E 3 at 4000, and AITRE states no limit for Flux.
+    """
+    model: ImageModel | None = None
+    """
+    The image model. When it is left out or null the relay picks its default image model (the OpenAI format falls back to `dall-e-2`), so send it explicitly.
+    """
+    background: Literal["transparent", "opaque", "auto"] | None = "auto"
+    """
+    Background of the picture for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto` to let the model choose.
+    """
+    complexity: Literal["low", "medium", "high"] | None = None
+    """
+    How much planning the model does before rendering, separate from `quality`. Absent or null keeps the model's own setting.
+    """
+    frame_count: Annotated[int | None, Field(ge=2, le=16)] = 9
+    """
+    Number of frames of an animated GIF. Only meaningful with `output_format: gif`.
+    """
+    frame_duration_ms: Annotated[int | None, Field(ge=0)] = 200
+    """
+    Delay between GIF frames in milliseconds. The encoder rounds it to 10 ms steps. Only meaningful with `output_format: gif`.
+    """
+    moderation: Literal["low", "auto"] | None = "auto"
+    """
+    Content filtering strength for the GPT image models; `low` filters less than the default `auto`.
+    """
+    n: Annotated[int | None, Field(ge=1, le=10)] = 1
+    """
+    How many pictures to make. DALL·E 3 makes exactly one.
+    """
+    output_compression: Annotated[int | None, Field(ge=0, le=100)] = 100
+    """
+    Compression in percent for `jpeg` and `webp` output of the GPT image models; 100 keeps the most detail.
+    """
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = "png"
+    """
+    File format of the returned pictures, for the GPT image models. `gif` and `svg` need preview access upstream.
+    """
+    partial_images: Annotated[int | None, Field(ge=0, le=3)] = 0
+    """
+    With `stream`, how many intermediate renderings to send before the final one. 0 sends only the final picture. The final picture can arrive before all partials if it is ready first.
+    """
+    quality: (
+        Literal["low", "medium", "high", "xhigh", "max", "auto", "standard", "hd"]
+        | None
+    ) = "auto"
+    """
+    Rendering quality. `low`, `medium` and `high` (and on newer models `xhigh` and `max`) apply to the GPT image models, `standard` and `hd` to DALL·E 3, and `auto` picks per model.
+    """
+    response_format: Literal["url", "b64_json"] | None = "url"
+    """
+    How DALL·E and Flux return each picture: a temporary link (`url`, valid for about an hour) or the bytes in base64 (`b64_json`). The GPT image models ignore it and always return base64.
+    """
+    safety_identifier: str | None = None
+    """
+    A stable, preferably hashed id of your end user, forwarded for abuse monitoring. When set and not empty it wins over `user`.
+    """
+    size: Annotated[
+        str | None,
+        Field(
+            examples=["auto", "1024x1024", "1536x1024", "1024x1536", "256x256", "512x512", "1792x1024", "1024x1792"],
+            pattern="^(auto|[1-9][0-9]*x[1-9][0-9]*)$",
+        ),
+    ] = "auto"
+    """
+    Width and height as `WIDTHxHEIGHT`, or `auto`. DALL·E 2 draws 256x256, 512x512 or 1024x1024; DALL·E 3 1024x1024, 1792x1024 or 1024x1792; the GPT image models 1024x1024, 1536x1024, 1024x1536 or `auto`, and the newest of them other multiples of 16. AITRE documents no sizes for Flux.
+    """
+    stream: bool | None = False
+    """
+    When true (GPT image models only) the answer is a server-sent event stream of `image_generation.partial_image` events followed by one `image_generation.completed` event.
+    """
+    style: Literal["vivid", "natural"] | None = "vivid"
+    """
+    DALL·E 3 only: `vivid` leans towards dramatic, hyper-real pictures, `natural` towards plainer ones. Other models ignore it; describe the style in the prompt instead.
+    """
+    svg: ImageSvgOptions | None = None
+    """
+    Options for `output_format: svg`; leave out for every other format.
+    """
+    user: str | None = None
+    """
+    An opaque id of the end user, passed upstream for abuse tracing. Superseded by `safety_identifier`.
+    """
+
+
+class ModerationOptions(BaseModel):
+    """
+    Which moderation model to run and what to do with its verdicts.
+    """
+
+    model: Annotated[str, Field(examples=["omni-moderation-latest"], min_length=1)]
+    """
+    The moderation model to use.
+    """
+    policy: ModerationPolicy | None = None
+    """
+    What to do with the verdicts on input and output.
+    """
+
+
+class Transcription(BaseModel):
+    """
+    The answer for `response_format` `json` (the default), the transcript and little else.
+    """
+
+    text: str
+    """
+    The transcript.
+    """
+    languages: list[TranscriptionLanguage] | None = None
+    """
+    The languages `gpt-transcribe` found in the audio; an empty array means none could be told reliably.
+    """
+    logprobs: list[TranscriptionLogprob] | None = None
+    """
+    Per-token log probabilities, present only when `include` asked for `logprobs`.
+    """
+    usage: Annotated[
+        TranscriptionUsageTokens | TranscriptionUsageDuration | None,
+        Field(discriminator="type", title="TranscriptionUsage"),
+    ] = None
+    """
+    What the request was billed for.
+    """
+
+
+class TranscriptionDiarized(BaseModel):
+    """
+    The answer for `response_format` `diarized_json`, the transcript split by speaker.
+    """
+
+    task: Literal["transcribe"]
+    """
+    Always `transcribe`.
+    """
+    duration: Annotated[float, Field(ge=0.0)]
+    """
+    Length of the audio in seconds.
+    """
+    text: str
+    """
+    The whole transcript, all speakers joined.
+    """
+    segments: list[TranscriptionDiarizedSegment]
+    """
+    The speaker-labelled segments in time order.
+    """
+    usage: Annotated[
+        TranscriptionUsageTokens | TranscriptionUsageDuration | None,
+        Field(discriminator="type", title="TranscriptionUsage"),
+    ] = None
+    """
+    What the request was billed for.
+    """
+
+
+class ChatCompletionChoice(BaseModel):
+    """
+    One alternative reply.
+    """
+
+    index: Annotated[int, Field(ge=0)]
+    """
+    Position of this choice in `choices`, counting from 0.
+    """
+    message: ChatCompletionMessage
+    """
+    The reply itself.
+    """
+    finish_reason: Annotated[
+        Literal["stop", "length", "tool_calls", "content_filter", "function_call"],
+        Field(title="ChatCompletionFinishReason"),
+    ]
+    """
+    Why generation of this choice ended.
+    """
+    logprobs: ChatCompletionLogprobs | None = None
+    """
+    Token log probabilities when `logprobs` was requested, otherwise null or absent.
+    """
+
+
+class ChatCompletionChunkChoice(BaseModel):
+    """
+    The part of one choice carried by a chunk.
+    """
+
+    index: Annotated[int, Field(ge=0)]
+    """
+    Which choice this delta belongs to.
+    """
+    delta: ChatCompletionChunkDelta
+    """
+    What the choice gained in this chunk.
+    """
+    finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | None
+    """
+    Null until the choice's last chunk, which says why generation ended.
+    """
+    logprobs: ChatCompletionLogprobs | None = None
+    """
+    Log probabilities of the tokens in this delta, when `logprobs` was requested.
+    """
+
+
+class CreateTranscriptionResponse(
+    RootModel[Transcription | TranscriptionVerbose | TranscriptionDiarized]
+):
+    root: Annotated[
+        Transcription | TranscriptionVerbose | TranscriptionDiarized,
+        Field(title="CreateTranscriptionResponse"),
+    ]
+    """
+    A JSON transcription answer; `response_format` decides the shape (`json` Transcription, `verbose_json` TranscriptionVerbose, `diarized_json` TranscriptionDiarized). The shapes overlap (a verbose answer is also a valid plain one), so this is `anyOf`, not `oneOf`.
+    """
+
+
+class CustomToolDefinition(BaseModel):
+    """
+    Declares a custom tool.
+    """
+
+    name: str
+    """
+    The tool's name, used in tool calls and in `tool_choice`.
+    """
+    description: str | None = None
+    """
+    What the tool does. The model reads this to decide when to use it.
+    """
+    format: Annotated[
+        CustomToolFormatText | CustomToolFormatGrammar | None,
+        Field(discriminator="type", title="CustomToolFormat"),
+    ] = None
+    """
+    The shape of the input text. Left out, any text is allowed.
+    """
+
+
+class ChatCompletion(BaseModel):
+    """
+    A complete chat reply, returned when `stream` is false or left out.
+    """
+
+    id: Annotated[str, Field(examples=["chatcmpl-abc123"], min_length=1)]
+    """
+    Identifier of this completion.
+    """
+    object: Literal["chat.completion"]
+    """
+    Always `chat.completion`.
+    """
+    created: int
+    """
+    When the completion was created, in Unix seconds.
+    """
+    model: str
+    """
+    The model that wrote the reply; it may be a dated version of the requested id.
+    """
+    choices: list[ChatCompletionChoice]
+    """
+    The `n` alternative replies, ordered by `index`.
+    """
+    usage: CompletionUsage | None = None
+    """
+    Token counts for the request.
+    """
+    system_fingerprint: str | None = None
+    """
+    An identifier of the backend configuration, useful together with `seed` to notice changes.
+    """
+    service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = (
+        None
+    )
+    """
+    The processing tier that actually served the request.
+    """
+    metadata: Metadata | None = None
+    """
+    The labels given in the request, echoed back.
+    """
+    moderation: ChatCompletionModeration | None = None
+    """
+    Moderation verdicts, present when the request asked for `moderation`.
+    """
+
+
+class ChatCompletionChunk(BaseModel):
+    """
+    One piece of a streamed chat reply. All chunks of a stream share `id`, `created` and `model`; the text of a choice is the concatenation of its deltas.
+    """
+
+    id: Annotated[str, Field(min_length=1)]
+    """
+    Identifier of the completion; the same in every chunk of the stream.
+    """
+    object: Literal["chat.completion.chunk"]
+    """
+    Always `chat.completion.chunk`.
+    """
+    created: int
+    """
+    When the completion was created, in Unix seconds; the same in every chunk.
+    """
+    model: str
+    """
+    The model that writes the reply.
+    """
+    choices: list[ChatCompletionChunkChoice]
+    """
+    The choices that advanced in this chunk. Empty in the extra usage chunk sent when `stream_options.include_usage` is true.
+    """
+    usage: CompletionUsage | None = None
+    """
+    Null (or absent) on every chunk except the extra last one requested with `stream_options.include_usage`, which holds the totals of the whole request.
+    """
+    system_fingerprint: str | None = None
+    """
+    An identifier of the backend configuration, useful together with `seed` to notice changes.
+    """
+    service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = (
+        None
+    )
+    """
+    The processing tier that actually served the request.
+    """
+    obfuscation: str | None = None
+    """
+    Random padding that evens out event sizes so token lengths cannot be guessed from them. Sent unless `stream_options.include_obfuscation` is false; carries no meaning.
+    """
+    moderation: ChatCompletionModeration | None = None
+    """
+    Moderation verdicts, present when the request asked for `moderation`.
+    """
+
+
+class ChatCompletionCustomTool(BaseModel):
+    """
+    A tool whose input is free text, optionally constrained by a grammar.
+    """
+
+    type: Literal["custom"]
+    """
+    Always `custom`.
+    """
+    custom: CustomToolDefinition
+    """
+    The tool's name, purpose and input format.
+    """
+
+
+class CreateChatCompletionRequest(BaseModel):
+    """
+    Parameters of a chat completion. Only `model` and `messages` are required; every other field may be left out, and most may also be sent as null to mean "use the default". The relay forwards the body upstream, so a field that the routed model does not support is answered by the upstream, usually with a 400.
+    """
+
+    model: Annotated[str, Field(examples=["gpt-4o-mini"], min_length=1)]
+    """
+    The model that writes the reply. The relay picks an upstream channel by this id, so any id it lists under `GET /v1/models` is accepted, including relay-specific ones such as `gpt-4o-image`.
+    """
+    messages: Annotated[
+        list[Annotated[ChatCompletionRequestDeveloperMessage | ChatCompletionRequestSystemMessage | ChatCompletionRequestUserMessage | ChatCompletionRequestAssistantMessage | ChatCompletionRequestToolMessage | ChatCompletionRequestFunctionMessage, Field(discriminator="role")]],
+        Field(min_length=1),
+    ]
+    """
+    The conversation so far, oldest first. Each entry is told apart by its `role`; which content kinds (text, images, audio, files) are accepted depends on the model.
+    """
+    audio: ChatCompletionAudioOptions | None = None
+    """
+    How spoken output should sound and be encoded. Needed when `modalities` contains `audio`.
+    """
+    frequency_penalty: Annotated[float | None, Field(ge=-2.0, le=2.0)] = 0
+    """
+    Lowers (positive) or raises (negative) the chance of a token in proportion to how often it already occurs in the reply, which discourages verbatim repetition.
+    """
+    function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOption | None = (
+        None
+    )
+    """
+    Deprecated predecessor of `tool_choice` for `functions`: `none` forbids a call, `auto` lets the model decide, and `{"name": ...}` forces that function. Defaults to `none` without functions and to `auto` with them.
+    """
+    functions: Annotated[
+        list[ChatCompletionFunctions] | None,
+        Field(deprecated=True, max_length=128, min_length=1),
+    ] = None
+    """
+    Deprecated predecessor of `tools`; the functions the model may produce arguments for.
+    """
+    logit_bias: dict[
+        Annotated[str, StringConstraints(pattern=r"^[0-9]+$")],
+        LogitBiasAdditionalProperty,
+    ] = None
+    """
+    Per-token bias added to the logits before sampling, keyed by token id (as a string) with values from -100 (effectively banned) to 100 (effectively forced).
+    """
+    logprobs: bool | None = False
+    """
+    When true, each choice carries the log probability of every generated token in `logprobs.content`.
+    """
+    max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
+    """
+    Upper bound on the tokens generated for each choice, counting hidden reasoning tokens as well as visible text. Reasoning models accept this field and not `max_tokens`.
+    """
+    max_tokens: Annotated[int | None, Field(deprecated=True, ge=1)] = None
+    """
+    Older upper bound on generated tokens per choice, kept for models that predate `max_completion_tokens`. Reasoning models reject it.
+    """
+    metadata: Metadata | None = None
+    """
+    Caller-defined labels stored with the completion when `store` is true.
+    """
+    modalities: list[Literal["text", "audio"]] | None = None
+    """
+    What kinds of output to produce. `["text"]` is the default; audio-capable models also accept `["text", "audio"]`, which then requires `audio`.
+    """
+    moderation: ModerationOptions | None = None
+    """
+    Ask for moderation of the input and of the generated output, with the results returned in `moderation`.
+    """
+    n: Annotated[int | None, Field(ge=1, le=128)] = 1
+    """
+    How many alternative replies to generate. Tokens of every choice are billed.
+    """
+    parallel_tool_calls: bool = True
+    """
+    When false, the model calls at most one tool per reply.
+    """
+    prediction: ChatCompletionPredictionContent | None = None
+    """
+    Text the reply is expected to largely repeat (for example a file being lightly edited). Supplying it can make generation faster; unused predicted tokens are still billed.
+    """
+    presence_penalty: Annotated[float | None, Field(ge=-2.0, le=2.0)] = 0
+    """
+    Lowers (positive) or raises (negative) the chance of any token that has already appeared at least once, nudging the model toward new topics.
+    """
+    prompt_cache_key: str | None = None
+    """
+    A label that groups requests sharing a long common prefix, so the upstream can route them to the same prompt cache. Takes over the caching role of `user`.
+    """
+    prompt_cache_options: PromptCacheOptions | None = None
+    """
+    How prompt caching breakpoints are created for this request.
+    """
+    prompt_cache_retention: Annotated[
+        Literal["in_memory", "24h"] | None, Field(deprecated=True)
+    ] = None
+    """
+    Older control of how long cached prefixes are kept: only in memory, or up to 24 hours. Superseded by `prompt_cache_options.ttl`.
+    """
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = (
+        None
+    )
+    """
+    For reasoning models, how much hidden thinking to spend before answering. Less effort answers sooner with fewer reasoning tokens. Which values a model accepts, and its default, vary by model.
+    """
+    response_format: Annotated[
+        ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema | None,
+        Field(discriminator="type", title="ChatCompletionResponseFormat"),
+    ] = None
+    """
+    The shape the reply text must take: free text, any JSON object, or JSON matching a supplied schema.
+    """
+    safety_identifier: Annotated[str | None, Field(max_length=128)] = None
+    """
+    A stable, preferably hashed id of the end user, passed upstream so that policy violations can be traced to one user rather than the whole key.
+    """
+    seed: int | None = None
+    """
+    Ask for repeatable sampling. Requests with the same seed and parameters should give the same reply, on a best-effort basis only; compare `system_fingerprint` to notice backend changes.
+    """
+    service_tier: (
+        Literal["auto", "default", "flex", "scale", "priority", "fast"] | None
+    ) = "auto"
+    """
+    The processing tier to ask for. The tier actually used is reported in the response's `service_tier`, which may differ. Not set means `auto`.
+    """
+    stop: str | Stop | None = None
+    """
+    Up to four sequences at which generation ends. The returned text does not include the sequence.
+    """
+    store: bool | None = False
+    """
+    When true, the upstream keeps this request and its reply for later evaluation or distillation.
+    """
+    stream: bool | None = False
+    """
+    When true the reply is sent as server-sent events, one `chat.completion.chunk` per event, ending with `data: [DONE]`.
+    """
+    stream_options: StreamOptions | None = None
+    """
+    Options that apply only when `stream` is true.
+    """
+    temperature: Annotated[float | None, Field(examples=[0.7], ge=0.0, le=2.0)] = 1
+    """
+    Sampling temperature. Higher values give more varied text, 0 the most likely text. Change this or `top_p`, not both.
+    """
+    tool_choice: Annotated[
+        Literal["none", "auto", "required"] | ChatCompletionAllowedToolChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | None,
+        Field(title="ChatCompletionToolChoiceOption"),
+    ] = None
+    """
+    Whether and which tool the model must call. Defaults to `none` when no tools are given and to `auto` when some are.
+    """
+    tools: (
+        list[
+            Annotated[ChatCompletionFunctionTool | ChatCompletionCustomTool, Field(discriminator="type")]
+        ]
+        | None
+    ) = None
+    """
+    The tools (functions or custom tools) the model may call in its reply.
+    """
+    top_logprobs: Annotated[int | None, Field(ge=0, le=20)] = None
+    """
+    How many of the most likely alternative tokens to return at each position, with their log probabilities. Requires `logprobs: true`.
+    """
+    top_p: Annotated[float | None, Field(ge=0.0, le=1.0)] = 1
+    """
+    Nucleus sampling; only tokens within this cumulative probability mass are considered.
+    """
+    user: Annotated[str | None, Field(deprecated=True)] = None
+    """
+    An opaque id of the end user. Upstream it is being split into `safety_identifier` (abuse tracing) and `prompt_cache_key` (cache routing).
+    """
+    verbosity: Literal["low", "medium", "high"] | None = "medium"
+    """
+    How terse (`low`) or detailed (`high`) the reply should be.
+    """
+    web_search_options: WebSearchOptions | None = None
+    """
+    Lets search-capable models look things up on the web before answering.
     """

@@ -25,10 +25,1337 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply to a conversation (chat completions)
+         * @description Generates the next assistant message for a list of messages. The same path serves every chat
+         *     model the relay routes to, including image-producing ones such as `gpt-4o-image`; only `model`
+         *     tells them apart. Besides text, the reply may contain tool calls, a refusal or audio.
+         *
+         *     With `stream: true` the answer is a server-sent event stream of `chat.completion.chunk` objects
+         *     that ends with `data: [DONE]`. With `stream_options.include_usage` one extra chunk with empty
+         *     `choices` and the request's `usage` comes just before `[DONE]`.
+         */
+        post: operations["createChatCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn text into vectors (embeddings)
+         * @description Returns one embedding vector per input text, in input order. Vectors come back as number arrays,
+         *     or with `encoding_format: base64` as base64 strings of little-endian float32 bytes. Clients built
+         *     on the official SDKs ask for `base64` by default, so a relay must support both forms.
+         */
+        post: operations["createEmbedding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the models
+         * @description Lists every model the caller's key may use, with its owner. The ids are exactly what `model`
+         *     accepts in the other requests. The list comes in one piece; there is no pagination.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one model
+         * @description Returns the same object as the model's entry in `GET /v1/models`. An id the key may not use, or
+         *     that does not exist, is answered with 404 and the error code `model_not_found`.
+         */
+        get: operations["retrieveModel"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a fine-tuned model
+         * @description Deletes a fine-tuned model the caller owns. Base models cannot be deleted (403). Relays that do not
+         *     manage fine-tuned models answer 501 `api_not_implemented`; AITRE's pages do not mention this route.
+         */
+        delete: operations["deleteModel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate images from a prompt
+         * @description Draws `n` pictures from a text prompt. One operation serves every image model the relay routes
+         *     (`gpt-image-1` and the other GPT image models, `dall-e-2`, `dall-e-3`, `flux`); `model` decides
+         *     which upstream answers and which of the optional fields apply.
+         *
+         *     The answer is an `ImagesResponse`. With `stream: true` (GPT image models only) it is instead a
+         *     server-sent event stream: up to `partial_images` `image_generation.partial_image` events, then one
+         *     `image_generation.completed` event.
+         */
+        post: operations["createImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit or extend images from a prompt
+         * @description Produces `n` new pictures from one or more uploaded pictures and a prompt. With a `mask` (or, on
+         *     newer models, a `markup` overlay) only the marked area of the first picture is repainted. The
+         *     body is `multipart/form-data`: every field is a form part, and the pictures are file parts.
+         *
+         *     The answer is an `ImagesResponse`, or with `stream: true` a server-sent event stream of
+         *     `image_edit.partial_image` events and one `image_edit.completed` event. AITRE's pages do not list
+         *     this route; a relay without an edit-capable channel answers 501 (see `spec/DECISIONS.md`).
+         */
+        post: operations["createImageEdit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/variations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create variations of an image
+         * @description Returns `n` new pictures that vary one uploaded square PNG, without a prompt. The body is
+         *     `multipart/form-data`. Only DALL·E 2 has offered this; OpenAI has retired it and relays of the
+         *     one-api/new-api family answer 501, so clients should be ready for that answer. AITRE's pages do
+         *     not list this route.
+         */
+        post: operations["createImageVariation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/speech": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn text into speech (text-to-speech)
+         * @description Reads `input` aloud in the chosen `voice` and returns the audio file itself, not JSON. The
+         *     Content-Type of the answer follows `response_format`: `audio/mpeg` for mp3 (the default),
+         *     `audio/opus`, `audio/aac`, `audio/flac`, `audio/wav`, or `audio/pcm` for raw samples. The body is
+         *     sent in chunks as it is produced, so playback can start before it ends.
+         *
+         *     With `stream_format: sse` (not for `tts-1` or `tts-1-hd`) the answer is instead a server-sent
+         *     event stream of base64 audio chunks ending with a usage event. AITRE titles this page
+         *     "speech-to-text" and documents a JSON `{}` answer; both are wrong (see `spec/DECISIONS.md`).
+         */
+        post: operations["createSpeech"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/transcriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transcribe audio into text
+         * @description Turns a recording into text in the language that is spoken. The body is `multipart/form-data`
+         *     with the audio as the `file` part.
+         *
+         *     The answer depends on `response_format`:
+         *
+         *     * `json` (default): `{"text": ...}`, with usage and, on request, token log probabilities;
+         *     * `verbose_json`: the text with `language`, `duration` and timed `segments`, plus `words` when
+         *       `timestamp_granularities` includes `word`;
+         *     * `diarized_json`: speaker-labelled segments (`gpt-4o-transcribe-diarize`);
+         *     * `text`: the bare transcript as `text/plain`;
+         *     * `srt`: a SubRip subtitle file as `text/plain` (numbered cues, `HH:MM:SS,mmm --> HH:MM:SS,mmm`
+         *       time lines, a blank line between cues);
+         *     * `vtt`: a WebVTT subtitle file as `text/plain` (a `WEBVTT` header line, then cues timed as
+         *       `HH:MM:SS.mmm --> HH:MM:SS.mmm`).
+         *
+         *     With `stream: true` (ignored by `whisper-1`) the answer is a server-sent event stream of
+         *     `transcript.text.delta` events (and `transcript.text.segment` events when diarizing) that ends with
+         *     one `transcript.text.done` event.
+         */
+        post: operations["createTranscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/translations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Translate audio into English text
+         * @description Recognises speech in any supported language and returns it translated into English. The body is
+         *     `multipart/form-data` with the audio as the `file` part. `response_format` picks the answer:
+         *     `json` (default) `{"text": ...}`; `verbose_json` with language, duration and timed segments; or, as
+         *     `text/plain`, the bare `text`, a SubRip `srt` file or a WebVTT `vtt` file (formats described
+         *     under the transcription operation).
+         */
+        post: operations["createTranslation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/imagine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit an imagine task (text or images to pictures)
+         * @description Queues a Midjourney `/imagine` job. The answer only says whether the job was accepted; the
+         *     pictures come later. Take the task id from `result` and poll `/mj/task/{id}/fetch` (or wait for
+         *     the `notifyHook` callback) until `status` is `SUCCESS` or `FAILURE`. Reference pictures in
+         *     `base64Array` turn it into an image-to-image job.
+         */
+        post: operations["submitMjImagine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Press a button of a finished task
+         * @description Runs one of the buttons listed in a finished task's `buttons` (upscale, variation, zoom, pan,
+         *     reroll, ...) and creates a new task for it. Buttons that open a Discord dialog (custom zoom, vary
+         *     region) leave the new task in status `MODAL`; finish them with `/mj/submit/modal`.
+         */
+        post: operations["submitMjAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/blend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a blend task (two to five images to one)
+         * @description Queues a Midjourney `/blend` job that mixes two to five pictures. Poll the task id in `result`
+         *     like any other task.
+         */
+        post: operations["submitMjBlend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/describe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a describe task (image to prompts)
+         * @description Queues a Midjourney `/describe` job that suggests prompts for a picture. When the task
+         *     succeeds the suggestions are in its `prompt` and `properties.finalPrompt`.
+         */
+        post: operations["submitMjDescribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/modal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a task that waits for a dialog
+         * @description Fills in the Discord dialog that an action opened (custom zoom, remix, vary region). Call it for a
+         *     task in status `MODAL`, that is after an action answered code 21. A new prompt, a mask, or both
+         *     are sent; the task then continues and is polled as usual.
+         */
+        post: operations["submitMjModal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/shorten": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a shorten task (prompt analysis)
+         * @description Queues a Midjourney `/shorten` job that weighs the words of a prompt and proposes shorter
+         *     prompts. When the task succeeds they are in its `properties.finalPrompt`; each proposal also
+         *     appears as a button that can be pressed with `/mj/submit/action`.
+         */
+        post: operations["submitMjShorten"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upscale, vary or reroll a task (basic protocol)
+         * @description The basic-protocol counterpart of `/mj/submit/action`: acts on picture `index` (1-4) of a
+         *     successful task without needing button ids. `REROLL` redraws the whole grid and takes no index.
+         */
+        post: operations["submitMjChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/simple-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upscale, vary or reroll a task by command
+         * @description The same as `/mj/submit/change`, written as one command string such as `1719252589390291 U2`.
+         */
+        post: operations["submitMjSimpleChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/submit/upload-discord-images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload images to Discord for use in prompts
+         * @description Uploads pictures to Discord and returns their attachment links, which can then be put at the start
+         *     of an imagine prompt as image prompts. No task is created.
+         */
+        post: operations["uploadMjDiscordImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/task/{id}/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fetch a task by id
+         * @description Returns the current state of one task. Poll it after any submission until `status` is `SUCCESS`
+         *     or `FAILURE`; a successful image task then has `imageUrl` and `buttons`. An id the relay does not
+         *     know is answered with 404 and the error object.
+         */
+        get: operations["fetchMjTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/task/list-by-condition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch several tasks by id
+         * @description Returns the tasks whose ids are listed, in one call instead of one fetch per task. Ids the relay
+         *     does not know are left out, so the array can be shorter than `ids` (and is empty for an empty
+         *     list).
+         */
+        post: operations["listMjTasksByCondition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mj/task/{id}/image-seed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the seed of a task's image
+         * @description Returns the Midjourney seed of a finished task's picture in `result`, so the picture can be
+         *     reproduced with `--seed`. Same envelope as a submission; no task is created. An unknown id is
+         *     answered with 404.
+         */
+        get: operations["fetchMjTaskImageSeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AudioResponseFormat
+         * @description The shape of a transcription answer. `json` gives `{text}` (plus usage and, on request, log probabilities); `verbose_json` adds language, duration, segments and optionally words; `diarized_json` gives speaker-labelled segments (`gpt-4o-transcribe-diarize` only); `text` is the bare transcript; `srt` and `vtt` are subtitle files. The last three come back as `text/plain`. The GPT-4o models support only `json` (the diarize model also `text` and `diarized_json`).
+         * @default json
+         * @enum {string}
+         */
+        AudioResponseFormat: "json" | "text" | "srt" | "verbose_json" | "vtt" | "diarized_json";
+        /**
+         * AudioTranscriptionModel
+         * @description The id of a speech-recognition model. AITRE's pages name only `whisper-1` (spelt "Whisper-1"); the OpenAI format adds `gpt-transcribe`, `gpt-4o-transcribe`, `gpt-4o-mini-transcribe`, `gpt-4o-mini-transcribe-2025-12-15` and `gpt-4o-transcribe-diarize`. Any id the relay routes is accepted.
+         * @example whisper-1
+         * @example gpt-transcribe
+         * @example gpt-4o-transcribe
+         * @example gpt-4o-mini-transcribe
+         * @example gpt-4o-mini-transcribe-2025-12-15
+         * @example gpt-4o-transcribe-diarize
+         */
+        AudioTranscriptionModel: string;
+        /**
+         * ChatCompletion
+         * @description A complete chat reply, returned when `stream` is false or left out.
+         */
+        ChatCompletion: {
+            /**
+             * @description Identifier of this completion.
+             * @example chatcmpl-abc123
+             */
+            id: string;
+            /**
+             * @description Always `chat.completion`.
+             * @constant
+             */
+            object: "chat.completion";
+            /** @description When the completion was created, in Unix seconds. */
+            created: number;
+            /** @description The model that wrote the reply; it may be a dated version of the requested id. */
+            model: string;
+            /** @description The `n` alternative replies, ordered by `index`. */
+            choices: components["schemas"]["ChatCompletionChoice"][];
+            /** @description Token counts for the request. */
+            usage?: components["schemas"]["CompletionUsage"];
+            /** @description An identifier of the backend configuration, useful together with `seed` to notice changes. */
+            system_fingerprint?: string;
+            /** @description The processing tier that actually served the request. */
+            service_tier?: components["schemas"]["ServiceTier"] | null;
+            /** @description The labels given in the request, echoed back. */
+            metadata?: components["schemas"]["Metadata"] | null;
+            /** @description Moderation verdicts, present when the request asked for `moderation`. */
+            moderation?: components["schemas"]["ChatCompletionModeration"] | null;
+        };
+        /**
+         * ChatCompletionAllowedToolChoice
+         * @description Restricts the model to a subset of the declared tools.
+         */
+        ChatCompletionAllowedToolChoice: {
+            /**
+             * @description Always `allowed_tools`.
+             * @constant
+             */
+            type: "allowed_tools";
+            /** @description Which tools remain available and whether one must be called. */
+            allowed_tools: components["schemas"]["ChatCompletionAllowedTools"];
+        };
+        /**
+         * ChatCompletionAllowedTools
+         * @description A subset of the declared tools and how the model must treat it.
+         */
+        ChatCompletionAllowedTools: {
+            /**
+             * @description `auto` lets the model choose among these tools or answer directly; `required` makes it call one of them.
+             * @enum {string}
+             */
+            mode: "auto" | "required";
+            /** @description The allowed tools, each identifying a declared tool, such as `{"type": "function", "function": {"name": "get_weather"}}`. */
+            tools: Record<string, never>[];
+        };
+        /**
+         * ChatCompletionAnnotation
+         * @description A citation of a web page inside the reply text.
+         */
+        ChatCompletionAnnotation: {
+            /**
+             * @description Always `url_citation`.
+             * @constant
+             */
+            type: "url_citation";
+            /** @description The cited page and the span of text it supports. */
+            url_citation: components["schemas"]["UrlCitation"];
+        };
+        /**
+         * ChatCompletionAssistantContentPart
+         * @description One part of an earlier assistant reply, told apart by `type`.
+         */
+        ChatCompletionAssistantContentPart: components["schemas"]["ChatCompletionContentPartText"] | components["schemas"]["ChatCompletionContentPartRefusal"];
+        /**
+         * ChatCompletionAudio
+         * @description Spoken output of a reply.
+         */
+        ChatCompletionAudio: {
+            /** @description Identifier of the audio; send it back in a later assistant message's `audio.id` instead of the bytes. */
+            id: string;
+            /** @description The audio, base64-encoded in the requested `audio.format`. */
+            data: string;
+            /** @description Unix seconds after which `id` can no longer be referred to. */
+            expires_at: number;
+            /** @description The text of what is spoken. */
+            transcript: string;
+        };
+        /**
+         * ChatCompletionAudioOptions
+         * @description Voice and encoding of spoken output.
+         */
+        ChatCompletionAudioOptions: {
+            /** @description A built-in voice by name, or a custom voice by id. */
+            voice: ("alloy" | "ash" | "ballad" | "coral" | "echo" | "sage" | "shimmer" | "verse" | "marin" | "cedar") | string | components["schemas"]["ChatCompletionVoiceId"];
+            /**
+             * @description The encoding of the returned audio.
+             * @enum {string}
+             */
+            format: "wav" | "aac" | "mp3" | "flac" | "opus" | "pcm16";
+        };
+        /**
+         * ChatCompletionChoice
+         * @description One alternative reply.
+         */
+        ChatCompletionChoice: {
+            /** @description Position of this choice in `choices`, counting from 0. */
+            index: number;
+            /** @description The reply itself. */
+            message: components["schemas"]["ChatCompletionMessage"];
+            /** @description Why generation of this choice ended. */
+            finish_reason: components["schemas"]["ChatCompletionFinishReason"];
+            /** @description Token log probabilities when `logprobs` was requested, otherwise null or absent. */
+            logprobs?: components["schemas"]["ChatCompletionLogprobs"] | null;
+        };
+        /**
+         * ChatCompletionChunk
+         * @description One piece of a streamed chat reply. All chunks of a stream share `id`, `created` and `model`; the text of a choice is the concatenation of its deltas.
+         */
+        ChatCompletionChunk: {
+            /** @description Identifier of the completion; the same in every chunk of the stream. */
+            id: string;
+            /**
+             * @description Always `chat.completion.chunk`.
+             * @constant
+             */
+            object: "chat.completion.chunk";
+            /** @description When the completion was created, in Unix seconds; the same in every chunk. */
+            created: number;
+            /** @description The model that writes the reply. */
+            model: string;
+            /** @description The choices that advanced in this chunk. Empty in the extra usage chunk sent when `stream_options.include_usage` is true. */
+            choices: components["schemas"]["ChatCompletionChunkChoice"][];
+            /** @description Null (or absent) on every chunk except the extra last one requested with `stream_options.include_usage`, which holds the totals of the whole request. */
+            usage?: components["schemas"]["CompletionUsage"] | null;
+            /** @description An identifier of the backend configuration, useful together with `seed` to notice changes. */
+            system_fingerprint?: string;
+            /** @description The processing tier that actually served the request. */
+            service_tier?: components["schemas"]["ServiceTier"] | null;
+            /** @description Random padding that evens out event sizes so token lengths cannot be guessed from them. Sent unless `stream_options.include_obfuscation` is false; carries no meaning. */
+            obfuscation?: string;
+            /** @description Moderation verdicts, present when the request asked for `moderation`. */
+            moderation?: components["schemas"]["ChatCompletionModeration"] | null;
+        };
+        /**
+         * ChatCompletionChunkAudio
+         * @description A fragment of spoken output. Concatenate the decoded `data` pieces and the `transcript` pieces.
+         */
+        ChatCompletionChunkAudio: {
+            /** @description Identifier of the audio, usually sent with the first fragment. */
+            id?: string | null;
+            /** @description The next piece of audio, base64-encoded. */
+            data?: string | null;
+            /** @description Unix seconds after which `id` can no longer be referred to. */
+            expires_at?: number | null;
+            /** @description The next piece of the transcript. */
+            transcript?: string | null;
+        };
+        /**
+         * ChatCompletionChunkChoice
+         * @description The part of one choice carried by a chunk.
+         */
+        ChatCompletionChunkChoice: {
+            /** @description Which choice this delta belongs to. */
+            index: number;
+            /** @description What the choice gained in this chunk. */
+            delta: components["schemas"]["ChatCompletionChunkDelta"];
+            /** @description Null until the choice's last chunk, which says why generation ended. */
+            finish_reason: components["schemas"]["ChatCompletionFinishReason"] | null;
+            /** @description Log probabilities of the tokens in this delta, when `logprobs` was requested. */
+            logprobs?: components["schemas"]["ChatCompletionLogprobs"] | null;
+        };
+        /**
+         * ChatCompletionChunkDelta
+         * @description The increment of a choice. Only what changed is present; the first delta of a choice carries `role`, and the last one may be empty.
+         */
+        ChatCompletionChunkDelta: {
+            /**
+             * @description The author of the message; sent in the first delta of a choice and always `assistant` in practice.
+             * @enum {string}
+             */
+            role?: "developer" | "system" | "user" | "assistant" | "tool";
+            /** @description The next piece of reply text. */
+            content?: string | null;
+            /** @description The next piece of a refusal. */
+            refusal?: string | null;
+            /** @description Fragments of tool calls; fragments with the same `index` belong to one call. */
+            tool_calls?: components["schemas"]["ChatCompletionChunkToolCall"][];
+            /**
+             * @deprecated
+             * @description A fragment of the deprecated function call.
+             */
+            function_call?: components["schemas"]["ChatCompletionChunkFunctionCall"] | null;
+            /** @description A fragment of the spoken reply, when audio output was requested. */
+            audio?: components["schemas"]["ChatCompletionChunkAudio"] | null;
+        };
+        /**
+         * ChatCompletionChunkFunctionCall
+         * @description A fragment of a function call.
+         */
+        ChatCompletionChunkFunctionCall: {
+            /** @description The function's name, sent in the first fragment only. */
+            name?: string | null;
+            /** @description The next piece of the JSON argument text; concatenate the pieces to get the whole. */
+            arguments?: string | null;
+        };
+        /**
+         * ChatCompletionChunkToolCall
+         * @description A fragment of one tool call. The first fragment of a call carries `id`, `type` and `function.name`; later ones append to `function.arguments`.
+         */
+        ChatCompletionChunkToolCall: {
+            /** @description Which tool call of the choice this fragment belongs to. */
+            index: number;
+            /** @description Identifier of the call, sent with its first fragment. */
+            id?: string | null;
+            /**
+             * @description The kind of tool; only `function` is streamed this way.
+             * @enum {string|null}
+             */
+            type?: "function" | null;
+            /** @description The function name and the next piece of its arguments. */
+            function?: components["schemas"]["ChatCompletionChunkFunctionCall"] | null;
+        };
+        /**
+         * ChatCompletionContentPartFile
+         * @description A document (for example a PDF) for the model to read, sent inline or by file id.
+         */
+        ChatCompletionContentPartFile: {
+            /**
+             * @description Always `file`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "file";
+            /** @description The file content or a reference to an uploaded file. */
+            file: components["schemas"]["ChatCompletionInputFile"];
+            /** @description Marks the end of this part as an explicit prompt cache breakpoint. */
+            prompt_cache_breakpoint?: components["schemas"]["PromptCacheBreakpoint"];
+        };
+        /**
+         * ChatCompletionContentPartImage
+         * @description An image for vision-capable models, given by URL or inline as a data URL.
+         */
+        ChatCompletionContentPartImage: {
+            /**
+             * @description Always `image_url`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "image_url";
+            /** @description Where the image is and how closely to look at it. */
+            image_url: components["schemas"]["ChatCompletionImageUrl"];
+            /** @description Marks the end of this part as an explicit prompt cache breakpoint. */
+            prompt_cache_breakpoint?: components["schemas"]["PromptCacheBreakpoint"];
+        };
+        /**
+         * ChatCompletionContentPartInputAudio
+         * @description A short audio clip for audio-capable models, sent inline.
+         */
+        ChatCompletionContentPartInputAudio: {
+            /**
+             * @description Always `input_audio`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "input_audio";
+            /** @description The encoded clip. */
+            input_audio: components["schemas"]["ChatCompletionInputAudio"];
+            /** @description Marks the end of this part as an explicit prompt cache breakpoint. */
+            prompt_cache_breakpoint?: components["schemas"]["PromptCacheBreakpoint"];
+        };
+        /**
+         * ChatCompletionContentPartRefusal
+         * @description A refusal the model gave earlier, sent back as part of an assistant message.
+         */
+        ChatCompletionContentPartRefusal: {
+            /**
+             * @description Always `refusal`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "refusal";
+            /** @description The refusal text. */
+            refusal: string;
+        };
+        /**
+         * ChatCompletionContentPartText
+         * @description A piece of text inside a message.
+         */
+        ChatCompletionContentPartText: {
+            /**
+             * @description Always `text`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "text";
+            /** @description The text itself. */
+            text: string;
+            /** @description Marks the end of this part as an explicit prompt cache breakpoint. */
+            prompt_cache_breakpoint?: components["schemas"]["PromptCacheBreakpoint"];
+        };
+        /**
+         * ChatCompletionCustomTool
+         * @description A tool whose input is free text, optionally constrained by a grammar.
+         */
+        ChatCompletionCustomTool: {
+            /**
+             * @description Always `custom`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "custom";
+            /** @description The tool's name, purpose and input format. */
+            custom: components["schemas"]["CustomToolDefinition"];
+        };
+        /**
+         * ChatCompletionCustomToolCallInput
+         * @description The tool name and the text the model produced for it.
+         */
+        ChatCompletionCustomToolCallInput: {
+            /** @description The name of the custom tool. */
+            name: string;
+            /** @description The model's input for the tool, shaped by the tool's `format` if it has one. */
+            input: string;
+        };
+        /**
+         * ChatCompletionFinishReason
+         * @description Why a choice ended: `stop` (natural end or a stop sequence), `length` (token limit reached), `tool_calls` (the model called tools), `content_filter` (content withheld by a filter) or `function_call` (the deprecated function call was made).
+         * @enum {string}
+         */
+        ChatCompletionFinishReason: "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
+        /**
+         * ChatCompletionFunctionCall
+         * @description A function name and the arguments the model chose for it.
+         */
+        ChatCompletionFunctionCall: {
+            /** @description The name of the function to run. */
+            name: string;
+            /** @description The arguments as JSON text. The model usually follows the function's parameter schema, but the text may be invalid JSON or hold unexpected fields, so check it before use. */
+            arguments: string;
+        };
+        /**
+         * ChatCompletionFunctionCallOption
+         * @deprecated
+         * @description Forces a call of one function from the deprecated `functions` list.
+         */
+        ChatCompletionFunctionCallOption: {
+            /** @description The function that must be called. */
+            name: string;
+        };
+        /**
+         * ChatCompletionFunctionTool
+         * @description A function the model may call with JSON arguments.
+         */
+        ChatCompletionFunctionTool: {
+            /**
+             * @description Always `function`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "function";
+            /** @description The function's name, purpose and parameter schema. */
+            function: components["schemas"]["FunctionDefinition"];
+        };
+        /**
+         * ChatCompletionFunctions
+         * @deprecated
+         * @description A function declared in the deprecated `functions` list.
+         */
+        ChatCompletionFunctions: {
+            /** @description The function's name; letters, digits, underscores and dashes, at most 64 characters. */
+            name: string;
+            /** @description What the function does. The model reads this to decide when and how to call it. */
+            description?: string;
+            /** @description A JSON Schema object describing the arguments. Left out, the function takes no arguments. */
+            parameters?: Record<string, never>;
+        };
+        /**
+         * ChatCompletionImageUrl
+         * @description The location of an image and the level of detail to read it at.
+         */
+        ChatCompletionImageUrl: {
+            /**
+             * @description An `http(s)` URL the upstream can fetch, or the image inline as a `data:image/...;base64,` URL.
+             * @example https://example.com/cat.png
+             */
+            url: string;
+            /**
+             * @description How finely the image is analysed: `low` uses a small fixed token budget, `high` and `original` look at more detail for more tokens, `auto` lets the model choose.
+             * @default auto
+             * @enum {string}
+             */
+            detail?: "auto" | "low" | "high" | "original";
+        };
+        /**
+         * ChatCompletionInputAudio
+         * @description Audio bytes carried inside the JSON body.
+         */
+        ChatCompletionInputAudio: {
+            /** @description The audio file, base64-encoded. */
+            data: string;
+            /**
+             * @description The container format of the encoded audio.
+             * @enum {string}
+             */
+            format: "wav" | "mp3";
+        };
+        /**
+         * ChatCompletionInputFile
+         * @description Either the file's bytes (`file_data`, with `filename`) or the id of a file uploaded earlier (`file_id`).
+         */
+        ChatCompletionInputFile: {
+            /** @description The file inline, base64-encoded (usually as a `data:` URL). */
+            file_data?: string;
+            /** @description The id of a file already uploaded to the upstream. Relays may not be able to resolve it. */
+            file_id?: string;
+            /** @description The file's name, which tells the model the file type when `file_data` is used. */
+            filename?: string;
+        };
+        /**
+         * ChatCompletionLogprobs
+         * @description Per-token log probabilities of a choice.
+         */
+        ChatCompletionLogprobs: {
+            /** @description One entry per token of the reply text. */
+            content?: components["schemas"]["ChatCompletionTokenLogprob"][] | null;
+            /** @description One entry per token of the refusal text. */
+            refusal?: components["schemas"]["ChatCompletionTokenLogprob"][] | null;
+        };
+        /**
+         * ChatCompletionMessage
+         * @description The assistant's reply. It holds text, a refusal, tool calls or audio; `content` is null when the reply is only tool calls.
+         */
+        ChatCompletionMessage: {
+            /**
+             * @description Always `assistant`.
+             * @constant
+             */
+            role: "assistant";
+            /** @description The reply text, or null when there is none. */
+            content: string | null;
+            /** @description The model's explanation when it declined to answer; null otherwise. */
+            refusal?: string | null;
+            /** @description The tools the model wants run, in order. Answer each with a `tool` message. */
+            tool_calls?: components["schemas"]["ChatCompletionMessageToolCall"][];
+            /** @description Notes attached to spans of `content`, such as the sources a web search answer cites. */
+            annotations?: components["schemas"]["ChatCompletionAnnotation"][];
+            /** @description The spoken reply, present when audio output was requested. */
+            audio?: components["schemas"]["ChatCompletionAudio"] | null;
+            /**
+             * @deprecated
+             * @description The function call of the deprecated `functions` mechanism.
+             */
+            function_call?: components["schemas"]["ChatCompletionFunctionCall"] | null;
+        };
+        /**
+         * ChatCompletionMessageCustomToolCall
+         * @description A call of a custom tool, with free-form input text.
+         */
+        ChatCompletionMessageCustomToolCall: {
+            /** @description Identifier of the call, unique within the reply; the `tool` message answering it repeats it. */
+            id: string;
+            /**
+             * @description Always `custom`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "custom";
+            /** @description Which custom tool to run and the input for it. */
+            custom: components["schemas"]["ChatCompletionCustomToolCallInput"];
+        };
+        /**
+         * ChatCompletionMessageFunctionToolCall
+         * @description A call of a function tool, with its arguments as JSON text.
+         */
+        ChatCompletionMessageFunctionToolCall: {
+            /** @description Identifier of the call, unique within the reply; the `tool` message answering it repeats it. */
+            id: string;
+            /**
+             * @description Always `function`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "function";
+            /** @description Which function to run and with what arguments. */
+            function: components["schemas"]["ChatCompletionFunctionCall"];
+        };
+        /**
+         * ChatCompletionMessageToolCall
+         * @description One tool call made by the model, told apart by `type`.
+         */
+        ChatCompletionMessageToolCall: components["schemas"]["ChatCompletionMessageFunctionToolCall"] | components["schemas"]["ChatCompletionMessageCustomToolCall"];
+        /**
+         * ChatCompletionModeration
+         * @description Moderation verdicts on the request input and on the generated output.
+         */
+        ChatCompletionModeration: {
+            /** @description The verdict on the request input. */
+            input: components["schemas"]["ChatCompletionModerationOutcome"];
+            /** @description The verdict on the generated output. */
+            output: components["schemas"]["ChatCompletionModerationOutcome"];
+        };
+        /**
+         * ChatCompletionModerationError
+         * @description Moderation could not be run.
+         */
+        ChatCompletionModerationError: {
+            /**
+             * @description Always `error`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "error";
+            /** @description A short code for the failure. */
+            code: string;
+            /** @description A human-readable explanation of the failure. */
+            message: string;
+        };
+        /**
+         * ChatCompletionModerationOutcome
+         * @description Either moderation results or the error that prevented them, told apart by `type`.
+         */
+        ChatCompletionModerationOutcome: components["schemas"]["ChatCompletionModerationResults"] | components["schemas"]["ChatCompletionModerationError"];
+        /**
+         * ChatCompletionModerationResult
+         * @description The verdict on one moderated item.
+         */
+        ChatCompletionModerationResult: {
+            /**
+             * @description Always `moderation_result`.
+             * @constant
+             */
+            type: "moderation_result";
+            /** @description The moderation model that produced this result. */
+            model: string;
+            /** @description True when any category was flagged. */
+            flagged: boolean;
+            /** @description For each category name, whether the item was flagged in it. */
+            categories: {
+                [key: string]: boolean;
+            };
+            /** @description For each category name, the model's confidence score. */
+            category_scores: {
+                [key: string]: number;
+            };
+            /** @description For each category name, which kinds of input (text, image) the score was based on. */
+            category_applied_input_types: {
+                [key: string]: ("text" | "image")[];
+            };
+        };
+        /**
+         * ChatCompletionModerationResults
+         * @description Successful moderation of input or output.
+         */
+        ChatCompletionModerationResults: {
+            /**
+             * @description Always `moderation_results`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "moderation_results";
+            /** @description The moderation model that ran. */
+            model: string;
+            /** @description One result per moderated item. */
+            results: components["schemas"]["ChatCompletionModerationResult"][];
+        };
+        /**
+         * ChatCompletionNamedToolChoice
+         * @description Forces a call of one function tool.
+         */
+        ChatCompletionNamedToolChoice: {
+            /**
+             * @description Always `function`.
+             * @constant
+             */
+            type: "function";
+            /** @description The function that must be called. */
+            function: components["schemas"]["ChatCompletionToolName"];
+        };
+        /**
+         * ChatCompletionNamedToolChoiceCustom
+         * @description Forces a call of one custom tool.
+         */
+        ChatCompletionNamedToolChoiceCustom: {
+            /**
+             * @description Always `custom`.
+             * @constant
+             */
+            type: "custom";
+            /** @description The custom tool that must be called. */
+            custom: components["schemas"]["ChatCompletionToolName"];
+        };
+        /**
+         * ChatCompletionPredictionContent
+         * @description Text the reply is expected to match for the most part.
+         */
+        ChatCompletionPredictionContent: {
+            /**
+             * @description Always `content`.
+             * @constant
+             */
+            type: "content";
+            /** @description The expected text, as one string or as text parts. */
+            content: string | components["schemas"]["ChatCompletionTextContentParts"];
+        };
+        /**
+         * ChatCompletionRequestAssistantAudio
+         * @description A reference to audio the model generated in an earlier reply.
+         */
+        ChatCompletionRequestAssistantAudio: {
+            /** @description The `audio.id` of that earlier reply. */
+            id: string;
+        };
+        /**
+         * ChatCompletionRequestAssistantMessage
+         * @description An earlier reply of the model, sent back so the conversation can continue. It carries text, a refusal, tool calls or a reference to earlier audio output.
+         */
+        ChatCompletionRequestAssistantMessage: {
+            /**
+             * @description Always `assistant`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            role: "assistant";
+            /** @description The reply text, as a string or as a list of text and refusal parts. May be null or left out when the reply consisted only of tool calls (or of the deprecated `function_call`). */
+            content?: string | components["schemas"]["ChatCompletionAssistantContentPart"][] | null;
+            /** @description The refusal the model gave instead of an answer, if it refused. */
+            refusal?: string | null;
+            /** @description An optional label for the author, letting the model tell apart participants that share a role. */
+            name?: string;
+            /** @description Points back to audio the model produced in an earlier turn, so it need not be sent again. */
+            audio?: components["schemas"]["ChatCompletionRequestAssistantAudio"] | null;
+            /** @description The tool calls that reply made. Each must be answered by a `tool` message with the same id. */
+            tool_calls?: components["schemas"]["ChatCompletionMessageToolCall"][];
+            /**
+             * @deprecated
+             * @description The function call that reply made, in the deprecated pre-tools form.
+             */
+            function_call?: components["schemas"]["ChatCompletionFunctionCall"] | null;
+        };
+        /**
+         * ChatCompletionRequestDeveloperMessage
+         * @description Instructions from the application developer that the model should follow over anything the user says. Newer models read this role where older ones read `system`.
+         */
+        ChatCompletionRequestDeveloperMessage: {
+            /**
+             * @description Always `developer`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            role: "developer";
+            /** @description The instructions, as one string or as a list of text parts. */
+            content: string | components["schemas"]["ChatCompletionTextContentParts"];
+            /** @description An optional label for the author, letting the model tell apart participants that share a role. */
+            name?: string;
+        };
+        /**
+         * ChatCompletionRequestFunctionMessage
+         * @deprecated
+         * @description Deprecated predecessor of the `tool` message; the result of a `function_call`.
+         */
+        ChatCompletionRequestFunctionMessage: {
+            /**
+             * @description Always `function`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            role: "function";
+            /** @description What the function returned. */
+            content: string | null;
+            /** @description The name of the function that was called. */
+            name: string;
+        };
+        /**
+         * ChatCompletionRequestMessage
+         * @description One message of the conversation, told apart by `role`.
+         */
+        ChatCompletionRequestMessage: components["schemas"]["ChatCompletionRequestDeveloperMessage"] | components["schemas"]["ChatCompletionRequestSystemMessage"] | components["schemas"]["ChatCompletionRequestUserMessage"] | components["schemas"]["ChatCompletionRequestAssistantMessage"] | components["schemas"]["ChatCompletionRequestToolMessage"] | components["schemas"]["ChatCompletionRequestFunctionMessage"];
+        /**
+         * ChatCompletionRequestSystemMessage
+         * @description Instructions that frame the whole conversation. For newer models the `developer` role plays this part; both are accepted.
+         */
+        ChatCompletionRequestSystemMessage: {
+            /**
+             * @description Always `system`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            role: "system";
+            /** @description The instructions, as one string or as a list of text parts. */
+            content: string | components["schemas"]["ChatCompletionTextContentParts"];
+            /** @description An optional label for the author, letting the model tell apart participants that share a role. */
+            name?: string;
+        };
+        /**
+         * ChatCompletionRequestToolMessage
+         * @description The result of running one tool call, answering the assistant message that asked for it.
+         */
+        ChatCompletionRequestToolMessage: {
+            /**
+             * @description Always `tool`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            role: "tool";
+            /** @description What the tool returned, as one string or as a list of text parts. */
+            content: string | components["schemas"]["ChatCompletionTextContentParts"];
+            /** @description The `id` of the tool call this message answers. */
+            tool_call_id: string;
+        };
+        /**
+         * ChatCompletionRequestUserMessage
+         * @description What the end user said. Besides text it may carry images, audio clips and files, if the model accepts them.
+         */
+        ChatCompletionRequestUserMessage: {
+            /**
+             * @description Always `user`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            role: "user";
+            /** @description The user's turn: a plain string, or a list of parts mixing text, images, audio and files (the form AITRE's Gpt-4o-image page uses). */
+            content: string | components["schemas"]["ChatCompletionUserContentPart"][];
+            /** @description An optional label for the author, letting the model tell apart participants that share a role. */
+            name?: string;
+        };
+        /**
+         * ChatCompletionResponseFormat
+         * @description The required shape of the reply text, told apart by `type`.
+         */
+        ChatCompletionResponseFormat: components["schemas"]["ResponseFormatText"] | components["schemas"]["ResponseFormatJsonObject"] | components["schemas"]["ResponseFormatJsonSchema"];
+        /**
+         * ChatCompletionStreamEvent
+         * @description One server-sent event of a streamed chat completion. Its `data` line is either a JSON `ChatCompletionChunk` or, as the very last event, the literal `[DONE]`.
+         */
+        ChatCompletionStreamEvent: {
+            /** @description The chunk, serialised as JSON on one line. */
+            data: string;
+        } | {
+            /**
+             * @description The end-of-stream marker.
+             * @constant
+             */
+            data: "[DONE]";
+        };
+        /**
+         * ChatCompletionTextContentParts
+         * @description Message content given as text parts, read as their concatenation in order.
+         */
+        ChatCompletionTextContentParts: components["schemas"]["ChatCompletionContentPartText"][];
+        /**
+         * ChatCompletionTokenLogprob
+         * @description One generated token with its log probability and the most likely alternatives.
+         */
+        ChatCompletionTokenLogprob: {
+            /** @description The token as text. */
+            token: string;
+            /** @description Natural log of the token's probability; very unlikely tokens report -9999.0. */
+            logprob: number;
+            /** @description The token's UTF-8 bytes. A character split across tokens is rebuilt by joining the bytes of consecutive tokens. Null when the token has no byte form. */
+            bytes: number[] | null;
+            /** @description Up to `top_logprobs` most likely tokens at this position, most likely first; may hold fewer. */
+            top_logprobs: components["schemas"]["ChatCompletionTopLogprob"][];
+        };
+        /**
+         * ChatCompletionTool
+         * @description One tool the model may call, told apart by `type`.
+         */
+        ChatCompletionTool: components["schemas"]["ChatCompletionFunctionTool"] | components["schemas"]["ChatCompletionCustomTool"];
+        /**
+         * ChatCompletionToolChoiceOption
+         * @description Whether the model may, must or must not call tools: a mode string, a restriction to a subset of the tools, or one named tool that must be called.
+         */
+        ChatCompletionToolChoiceOption: ("none" | "auto" | "required") | components["schemas"]["ChatCompletionAllowedToolChoice"] | components["schemas"]["ChatCompletionNamedToolChoice"] | components["schemas"]["ChatCompletionNamedToolChoiceCustom"];
+        /**
+         * ChatCompletionToolName
+         * @description Names one declared tool.
+         */
+        ChatCompletionToolName: {
+            /** @description The tool's name as declared in `tools`. */
+            name: string;
+        };
+        /**
+         * ChatCompletionTopLogprob
+         * @description One candidate token at a position.
+         */
+        ChatCompletionTopLogprob: {
+            /** @description The candidate token as text. */
+            token: string;
+            /** @description Natural log of the candidate's probability. */
+            logprob: number;
+            /** @description The candidate's UTF-8 bytes, or null when it has no byte form. */
+            bytes: number[] | null;
+        };
+        /**
+         * ChatCompletionUserContentPart
+         * @description One part of a user message, told apart by `type`.
+         */
+        ChatCompletionUserContentPart: components["schemas"]["ChatCompletionContentPartText"] | components["schemas"]["ChatCompletionContentPartImage"] | components["schemas"]["ChatCompletionContentPartInputAudio"] | components["schemas"]["ChatCompletionContentPartFile"];
+        /**
+         * ChatCompletionVoiceId
+         * @description A custom voice, referred to by its id.
+         */
+        ChatCompletionVoiceId: {
+            /** @description The id of the custom voice. */
+            id: string;
+        };
         /**
          * CompletionChoice
          * @description One generated continuation.
@@ -104,6 +1431,151 @@ export interface components {
             prompt_tokens_details?: components["schemas"]["PromptTokensDetails"];
             /** @description How the completion tokens break down. */
             completion_tokens_details?: components["schemas"]["CompletionTokensDetails"];
+        };
+        /**
+         * CreateChatCompletionRequest
+         * @description Parameters of a chat completion. Only `model` and `messages` are required; every other field may be left out, and most may also be sent as null to mean "use the default". The relay forwards the body upstream, so a field that the routed model does not support is answered by the upstream, usually with a 400.
+         */
+        CreateChatCompletionRequest: {
+            /**
+             * @description The model that writes the reply. The relay picks an upstream channel by this id, so any id it lists under `GET /v1/models` is accepted, including relay-specific ones such as `gpt-4o-image`.
+             * @example gpt-4o-mini
+             */
+            model: string;
+            /** @description The conversation so far, oldest first. Each entry is told apart by its `role`; which content kinds (text, images, audio, files) are accepted depends on the model. */
+            messages: components["schemas"]["ChatCompletionRequestMessage"][];
+            /** @description How spoken output should sound and be encoded. Needed when `modalities` contains `audio`. */
+            audio?: components["schemas"]["ChatCompletionAudioOptions"] | null;
+            /**
+             * @description Lowers (positive) or raises (negative) the chance of a token in proportion to how often it already occurs in the reply, which discourages verbatim repetition.
+             * @default 0
+             */
+            frequency_penalty?: number | null;
+            /** @description Deprecated predecessor of `tool_choice` for `functions`: `none` forbids a call, `auto` lets the model decide, and `{"name": ...}` forces that function. Defaults to `none` without functions and to `auto` with them. */
+            function_call?: ("none" | "auto") | components["schemas"]["ChatCompletionFunctionCallOption"];
+            /**
+             * @deprecated
+             * @description Deprecated predecessor of `tools`; the functions the model may produce arguments for.
+             */
+            functions?: components["schemas"]["ChatCompletionFunctions"][];
+            /**
+             * @description Per-token bias added to the logits before sampling, keyed by token id (as a string) with values from -100 (effectively banned) to 100 (effectively forced).
+             * @default null
+             */
+            logit_bias?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * @description When true, each choice carries the log probability of every generated token in `logprobs.content`.
+             * @default false
+             */
+            logprobs?: boolean | null;
+            /** @description Upper bound on the tokens generated for each choice, counting hidden reasoning tokens as well as visible text. Reasoning models accept this field and not `max_tokens`. */
+            max_completion_tokens?: number | null;
+            /**
+             * @deprecated
+             * @description Older upper bound on generated tokens per choice, kept for models that predate `max_completion_tokens`. Reasoning models reject it.
+             */
+            max_tokens?: number | null;
+            /** @description Caller-defined labels stored with the completion when `store` is true. */
+            metadata?: components["schemas"]["Metadata"] | null;
+            /** @description What kinds of output to produce. `["text"]` is the default; audio-capable models also accept `["text", "audio"]`, which then requires `audio`. */
+            modalities?: ("text" | "audio")[] | null;
+            /** @description Ask for moderation of the input and of the generated output, with the results returned in `moderation`. */
+            moderation?: components["schemas"]["ModerationOptions"] | null;
+            /**
+             * @description How many alternative replies to generate. Tokens of every choice are billed.
+             * @default 1
+             */
+            n?: number | null;
+            /**
+             * @description When false, the model calls at most one tool per reply.
+             * @default true
+             */
+            parallel_tool_calls?: boolean;
+            /** @description Text the reply is expected to largely repeat (for example a file being lightly edited). Supplying it can make generation faster; unused predicted tokens are still billed. */
+            prediction?: components["schemas"]["ChatCompletionPredictionContent"] | null;
+            /**
+             * @description Lowers (positive) or raises (negative) the chance of any token that has already appeared at least once, nudging the model toward new topics.
+             * @default 0
+             */
+            presence_penalty?: number | null;
+            /** @description A label that groups requests sharing a long common prefix, so the upstream can route them to the same prompt cache. Takes over the caching role of `user`. */
+            prompt_cache_key?: string | null;
+            /** @description How prompt caching breakpoints are created for this request. */
+            prompt_cache_options?: components["schemas"]["PromptCacheOptions"];
+            /**
+             * @deprecated
+             * @description Older control of how long cached prefixes are kept: only in memory, or up to 24 hours. Superseded by `prompt_cache_options.ttl`.
+             * @enum {string|null}
+             */
+            prompt_cache_retention?: "in_memory" | "24h" | null;
+            /**
+             * @description For reasoning models, how much hidden thinking to spend before answering. Less effort answers sooner with fewer reasoning tokens. Which values a model accepts, and its default, vary by model.
+             * @enum {string|null}
+             */
+            reasoning_effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
+            /** @description The shape the reply text must take: free text, any JSON object, or JSON matching a supplied schema. */
+            response_format?: components["schemas"]["ChatCompletionResponseFormat"];
+            /** @description A stable, preferably hashed id of the end user, passed upstream so that policy violations can be traced to one user rather than the whole key. */
+            safety_identifier?: string | null;
+            /**
+             * Format: int64
+             * @description Ask for repeatable sampling. Requests with the same seed and parameters should give the same reply, on a best-effort basis only; compare `system_fingerprint` to notice backend changes.
+             */
+            seed?: number | null;
+            /**
+             * @description The processing tier to ask for. The tier actually used is reported in the response's `service_tier`, which may differ. Not set means `auto`.
+             * @default auto
+             */
+            service_tier?: components["schemas"]["ServiceTier"] | null;
+            /**
+             * @description Up to four sequences at which generation ends. The returned text does not include the sequence.
+             * @default null
+             */
+            stop?: string | string[] | null;
+            /**
+             * @description When true, the upstream keeps this request and its reply for later evaluation or distillation.
+             * @default false
+             */
+            store?: boolean | null;
+            /**
+             * @description When true the reply is sent as server-sent events, one `chat.completion.chunk` per event, ending with `data: [DONE]`.
+             * @default false
+             */
+            stream?: boolean | null;
+            /** @description Options that apply only when `stream` is true. */
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /**
+             * @description Sampling temperature. Higher values give more varied text, 0 the most likely text. Change this or `top_p`, not both.
+             * @default 1
+             * @example 0.7
+             */
+            temperature?: number | null;
+            /** @description Whether and which tool the model must call. Defaults to `none` when no tools are given and to `auto` when some are. */
+            tool_choice?: components["schemas"]["ChatCompletionToolChoiceOption"];
+            /** @description The tools (functions or custom tools) the model may call in its reply. */
+            tools?: components["schemas"]["ChatCompletionTool"][];
+            /** @description How many of the most likely alternative tokens to return at each position, with their log probabilities. Requires `logprobs: true`. */
+            top_logprobs?: number | null;
+            /**
+             * @description Nucleus sampling; only tokens within this cumulative probability mass are considered.
+             * @default 1
+             */
+            top_p?: number | null;
+            /**
+             * @deprecated
+             * @description An opaque id of the end user. Upstream it is being split into `safety_identifier` (abuse tracing) and `prompt_cache_key` (cache routing).
+             */
+            user?: string;
+            /**
+             * @description How terse (`low`) or detailed (`high`) the reply should be.
+             * @default medium
+             * @enum {string|null}
+             */
+            verbosity?: "low" | "medium" | "high" | null;
+            /** @description Lets search-capable models look things up on the web before answering. */
+            web_search_options?: components["schemas"]["WebSearchOptions"];
         };
         /**
          * CreateCompletionRequest
@@ -223,6 +1695,487 @@ export interface components {
             usage?: components["schemas"]["CompletionUsage"];
         };
         /**
+         * CreateEmbeddingRequest
+         * @description Parameters of an embeddings request. Only `model` and `input` are required.
+         */
+        CreateEmbeddingRequest: {
+            /**
+             * @description The embedding model. The relay routes on this id; `text-embedding-3-small`, `text-embedding-3-large` and `text-embedding-ada-002` are the embedding models of the OpenAI format.
+             * @example text-embedding-3-large
+             */
+            model: string;
+            /** @description What to embed, in one of four forms: one string, several strings, one text as token ids, or several texts as token id arrays. Each text yields one vector. A text may not be empty and may hold at most 8192 tokens; one request may hold at most 2048 texts and 300,000 tokens in all. */
+            input: string | string[] | number[] | number[][];
+            /**
+             * @description How each vector is returned: as a JSON number array (`float`) or as base64 of its little-endian float32 bytes (`base64`), which is about a quarter of the size. The official SDKs send `base64` unless told otherwise.
+             * @default float
+             * @enum {string}
+             */
+            encoding_format?: "float" | "base64";
+            /** @description Shorten each vector to this many dimensions. Only models of the `text-embedding-3` family and later accept it. */
+            dimensions?: number;
+            /** @description An opaque id of the end user, passed upstream so abuse can be traced to one user. */
+            user?: string;
+        };
+        /**
+         * CreateEmbeddingResponse
+         * @description The vectors for the inputs, in input order.
+         */
+        CreateEmbeddingResponse: {
+            /**
+             * @description Always `list`.
+             * @constant
+             */
+            object: "list";
+            /** @description One embedding per input text, where `data[i].index` is `i`. */
+            data: components["schemas"]["Embedding"][];
+            /** @description The model that produced the vectors. */
+            model: string;
+            /** @description Token counts for the request. */
+            usage: components["schemas"]["EmbeddingUsage"];
+        };
+        /**
+         * CreateImageEditRequest
+         * @description The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type.
+         */
+        CreateImageEditRequest: {
+            /** @description The picture or pictures to edit. The GPT image models take up to 16 `png`, `webp` or `jpg` files under 50 MB each; DALL·E 2 takes one square `png` under 4 MB. Several files are sent as repeated parts; the OpenAI SDK names those parts `image[]`, and the relay accepts either spelling. */
+            image: string | string[];
+            /** @description What the edited picture should show. Up to 32000 characters for the GPT image models and 1000 for DALL·E 2. */
+            prompt: string;
+            /**
+             * @description Background of the result for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto`.
+             * @default auto
+             * @enum {string|null}
+             */
+            background?: "transparent" | "opaque" | "auto" | null;
+            /**
+             * @description How much planning the model does before rendering, separate from `quality`; absent keeps the model's setting.
+             * @enum {string|null}
+             */
+            complexity?: "low" | "medium" | "high" | null;
+            /**
+             * @description Number of frames of an animated GIF result. Only meaningful with `output_format: gif`.
+             * @default 9
+             */
+            frame_count?: number | null;
+            /**
+             * @description Delay between GIF frames in milliseconds, rounded to 10 ms steps. Only with `output_format: gif`.
+             * @default 200
+             */
+            frame_duration_ms?: number | null;
+            /**
+             * @description How closely the result keeps the look of the input pictures, faces in particular. `high` costs more; models that do not support it ignore or reject it. Defaults to `low` where supported.
+             * @enum {string|null}
+             */
+            input_fidelity?: "high" | "low" | null;
+            /**
+             * Format: binary
+             * @description A transparent PNG, the size of the first picture, drawn over it to show what to change. Newer GPT image models only; cannot be combined with `mask`.
+             */
+            markup?: string;
+            /**
+             * Format: binary
+             * @description A PNG whose fully transparent pixels mark the area to repaint. It must be under 4 MB and the same size as the (first) picture.
+             */
+            mask?: string;
+            /** @description The model that edits. Left out or null, the relay uses its default edit model. */
+            model?: components["schemas"]["ImageModel"] | null;
+            /**
+             * @description How many edited versions to return.
+             * @default 1
+             */
+            n?: number | null;
+            /**
+             * @description Compression in percent for `jpeg` and `webp` output; 100 keeps the most detail.
+             * @default 100
+             */
+            output_compression?: number | null;
+            /**
+             * @description File format of the returned pictures, for the GPT image models.
+             * @default png
+             * @enum {string|null}
+             */
+            output_format?: "png" | "webp" | "jpeg" | "gif" | "svg" | null;
+            /**
+             * @description With `stream`, how many intermediate renderings to send before the final one (0 = final only).
+             * @default 0
+             */
+            partial_images?: number | null;
+            /**
+             * @description Rendering quality; `standard` is the only level DALL·E 2 knows, `auto` picks per model.
+             * @default auto
+             * @enum {string|null}
+             */
+            quality?: "low" | "medium" | "high" | "xhigh" | "max" | "auto" | "standard" | null;
+            /**
+             * @description DALL·E 2 only: a temporary link (`url`) or base64 bytes (`b64_json`). The GPT image models always return base64.
+             * @default url
+             * @enum {string|null}
+             */
+            response_format?: "url" | "b64_json" | null;
+            /** @description A stable, preferably hashed end-user id for abuse monitoring; wins over `user` when not empty. */
+            safety_identifier?: string | null;
+            /**
+             * @description Size of the result as `WIDTHxHEIGHT`, or `auto`. DALL·E 2 takes 256x256, 512x512 or 1024x1024; the GPT image models 1024x1024, 1536x1024, 1024x1536 or `auto`, and the newest of them other multiples of 16.
+             * @default auto
+             * @example auto
+             * @example 1024x1024
+             * @example 1536x1024
+             * @example 1024x1536
+             * @example 256x256
+             * @example 512x512
+             */
+            size?: string | null;
+            /**
+             * @description When true the answer is a server-sent event stream of `image_edit.partial_image` events followed by one `image_edit.completed` event.
+             * @default false
+             */
+            stream?: boolean | null;
+            /** @description Options for `output_format: svg`, sent as bracketed form fields such as `svg[model]`; leave out for every other format. */
+            svg?: components["schemas"]["ImageSvgOptions"] | null;
+            /** @description An opaque id of the end user, passed upstream for abuse tracing. Superseded by `safety_identifier`. */
+            user?: string;
+        };
+        /**
+         * CreateImageRequest
+         * @description Parameters of an image generation. Only `prompt` is required. One operation serves every image model AITRE routes (the GPT image models, DALL·E 2 and 3, Flux); fields a model does not understand are ignored or rejected by that model's upstream, as noted per field.
+         */
+        CreateImageRequest: {
+            /** @description What the picture should show. 32000 characters is the ceiling for the GPT image models; DALL·E 2 stops at 1000 and DALL·E 3 at 4000, and AITRE states no limit for Flux. */
+            prompt: string;
+            /** @description The image model. When it is left out or null the relay picks its default image model (the OpenAI format falls back to `dall-e-2`), so send it explicitly. */
+            model?: components["schemas"]["ImageModel"] | null;
+            /**
+             * @description Background of the picture for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto` to let the model choose.
+             * @default auto
+             * @enum {string|null}
+             */
+            background?: "transparent" | "opaque" | "auto" | null;
+            /**
+             * @description How much planning the model does before rendering, separate from `quality`. Absent or null keeps the model's own setting.
+             * @enum {string|null}
+             */
+            complexity?: "low" | "medium" | "high" | null;
+            /**
+             * @description Number of frames of an animated GIF. Only meaningful with `output_format: gif`.
+             * @default 9
+             */
+            frame_count?: number | null;
+            /**
+             * @description Delay between GIF frames in milliseconds. The encoder rounds it to 10 ms steps. Only meaningful with `output_format: gif`.
+             * @default 200
+             */
+            frame_duration_ms?: number | null;
+            /**
+             * @description Content filtering strength for the GPT image models; `low` filters less than the default `auto`.
+             * @default auto
+             * @enum {string|null}
+             */
+            moderation?: "low" | "auto" | null;
+            /**
+             * @description How many pictures to make. DALL·E 3 makes exactly one.
+             * @default 1
+             */
+            n?: number | null;
+            /**
+             * @description Compression in percent for `jpeg` and `webp` output of the GPT image models; 100 keeps the most detail.
+             * @default 100
+             */
+            output_compression?: number | null;
+            /**
+             * @description File format of the returned pictures, for the GPT image models. `gif` and `svg` need preview access upstream.
+             * @default png
+             * @enum {string|null}
+             */
+            output_format?: "png" | "webp" | "jpeg" | "gif" | "svg" | null;
+            /**
+             * @description With `stream`, how many intermediate renderings to send before the final one. 0 sends only the final picture. The final picture can arrive before all partials if it is ready first.
+             * @default 0
+             */
+            partial_images?: number | null;
+            /**
+             * @description Rendering quality. `low`, `medium` and `high` (and on newer models `xhigh` and `max`) apply to the GPT image models, `standard` and `hd` to DALL·E 3, and `auto` picks per model.
+             * @default auto
+             * @enum {string|null}
+             */
+            quality?: "low" | "medium" | "high" | "xhigh" | "max" | "auto" | "standard" | "hd" | null;
+            /**
+             * @description How DALL·E and Flux return each picture: a temporary link (`url`, valid for about an hour) or the bytes in base64 (`b64_json`). The GPT image models ignore it and always return base64.
+             * @default url
+             * @enum {string|null}
+             */
+            response_format?: "url" | "b64_json" | null;
+            /** @description A stable, preferably hashed id of your end user, forwarded for abuse monitoring. When set and not empty it wins over `user`. */
+            safety_identifier?: string | null;
+            /**
+             * @description Width and height as `WIDTHxHEIGHT`, or `auto`. DALL·E 2 draws 256x256, 512x512 or 1024x1024; DALL·E 3 1024x1024, 1792x1024 or 1024x1792; the GPT image models 1024x1024, 1536x1024, 1024x1536 or `auto`, and the newest of them other multiples of 16. AITRE documents no sizes for Flux.
+             * @default auto
+             * @example auto
+             * @example 1024x1024
+             * @example 1536x1024
+             * @example 1024x1536
+             * @example 256x256
+             * @example 512x512
+             * @example 1792x1024
+             * @example 1024x1792
+             */
+            size?: string | null;
+            /**
+             * @description When true (GPT image models only) the answer is a server-sent event stream of `image_generation.partial_image` events followed by one `image_generation.completed` event.
+             * @default false
+             */
+            stream?: boolean | null;
+            /**
+             * @description DALL·E 3 only: `vivid` leans towards dramatic, hyper-real pictures, `natural` towards plainer ones. Other models ignore it; describe the style in the prompt instead.
+             * @default vivid
+             * @enum {string|null}
+             */
+            style?: "vivid" | "natural" | null;
+            /** @description Options for `output_format: svg`; leave out for every other format. */
+            svg?: components["schemas"]["ImageSvgOptions"] | null;
+            /** @description An opaque id of the end user, passed upstream for abuse tracing. Superseded by `safety_identifier`. */
+            user?: string;
+        };
+        /**
+         * CreateImageVariationRequest
+         * @description The multipart form of a variation request: new pictures in the spirit of one input picture. Only DALL·E 2 ever offered this, and OpenAI has retired it, so many relays answer 501.
+         */
+        CreateImageVariationRequest: {
+            /**
+             * Format: binary
+             * @description The source picture, a square PNG smaller than 4 MB.
+             */
+            image: string;
+            /**
+             * @description The model that makes the variations; only `dall-e-2` has supported it.
+             * @default dall-e-2
+             */
+            model?: components["schemas"]["ImageModel"] | null;
+            /**
+             * @description How many variations to return.
+             * @default 1
+             */
+            n?: number | null;
+            /**
+             * @description Whether each variation comes back as a link valid for about an hour (`url`) or as base64 bytes (`b64_json`).
+             * @default url
+             * @enum {string|null}
+             */
+            response_format?: "url" | "b64_json" | null;
+            /**
+             * @description Edge length of the square results.
+             * @default 1024x1024
+             * @enum {string|null}
+             */
+            size?: "256x256" | "512x512" | "1024x1024" | null;
+            /** @description An opaque id of the end user, passed upstream for abuse tracing. */
+            user?: string;
+        };
+        /**
+         * CreateSpeechRequest
+         * @description Parameters of text-to-speech: the text, the voice model and the voice are required. The answer is audio in `response_format`, not JSON.
+         */
+        CreateSpeechRequest: {
+            /**
+             * @description The voice model. AITRE names `tts-1` (faster) and `tts-1-hd` (higher quality); the OpenAI format adds `gpt-4o-mini-tts` and `gpt-4o-mini-tts-2025-12-15`, which also follow `instructions`. Other ids the relay routes are accepted.
+             * @example tts-1
+             * @example tts-1-hd
+             * @example gpt-4o-mini-tts
+             * @example gpt-4o-mini-tts-2025-12-15
+             */
+            model: string;
+            /** @description The text to read aloud, at most 4096 characters. */
+            input: string;
+            /** @description Who speaks: a voice name, or an object naming a custom voice created upstream from audio samples. The built-in voices are alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer, verse, marin and cedar; `tts-1` and `tts-1-hd` know only alloy, echo, fable, onyx, nova and shimmer. */
+            voice: string | components["schemas"]["SpeechCustomVoice"];
+            /** @description Free-text direction on delivery (tone, pace, accent). Honoured by the `gpt-4o-mini-tts` models; `tts-1` and `tts-1-hd` reject or ignore it. */
+            instructions?: string;
+            /**
+             * @description The audio encoding of the answer, which also sets its Content-Type: `mp3` audio/mpeg, `opus` audio/opus (Ogg), `aac` audio/aac, `flac` audio/flac, `wav` audio/wav, `pcm` audio/pcm (raw 24 kHz, 16-bit signed little-endian, mono, no header).
+             * @default mp3
+             * @enum {string}
+             */
+            response_format?: "mp3" | "opus" | "aac" | "flac" | "wav" | "pcm";
+            /**
+             * @description Playback speed relative to normal, from 0.25 (slowest) to 4 (fastest).
+             * @default 1
+             */
+            speed?: number;
+            /**
+             * @description `audio` sends the audio bytes as they are produced; `sse` sends server-sent events with base64 audio chunks and a final usage event. `tts-1` and `tts-1-hd` support only `audio`.
+             * @default audio
+             * @enum {string}
+             */
+            stream_format?: "audio" | "sse";
+        };
+        /**
+         * CreateTranscriptionRequest
+         * @description The multipart form of a transcription: the audio file and the model are required, everything else is a plain form field. Array fields are sent as repeated parts; the OpenAI SDK names them with a `[]` suffix (`timestamp_granularities[]`, `include[]`, ...), and the relay accepts both spellings.
+         */
+        CreateTranscriptionRequest: {
+            /**
+             * Format: binary
+             * @description The recording itself (not its name), as flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm. Give the part a file name with the right extension so the format can be recognised. OpenAI caps uploads at 25 MB.
+             */
+            file: string;
+            /** @description The speech-recognition model. */
+            model: components["schemas"]["AudioTranscriptionModel"];
+            /** @description How the audio is split before recognition. `auto` normalises loudness and cuts at pauses found by voice activity detection; an object sets those cuts by hand; absent or null transcribes the audio as one block. `gpt-4o-transcribe-diarize` needs it for audio longer than 30 seconds. */
+            chunking_strategy?: "auto" | components["schemas"]["TranscriptionVadConfig"] | null;
+            /** @description Extra data to add to the answer. `logprobs` adds token log probabilities; it works only with `response_format: json` on `gpt-4o-transcribe` and `gpt-4o-mini-transcribe` models. */
+            include?: "logprobs"[];
+            /** @description Words or phrases likely to occur in the audio, as hints to `gpt-transcribe`. */
+            keywords?: string[];
+            /** @description Up to four short labels (such as `agent`, `customer`) for speakers whose voice samples are given in `known_speaker_references`, in the same order. Diarization only. */
+            known_speaker_names?: string[];
+            /** @description Voice samples of the speakers named in `known_speaker_names`, as data URLs of 2 to 10 seconds of audio in any format `file` accepts. Diarization only. */
+            known_speaker_references?: string[];
+            /**
+             * @description The spoken language as an ISO-639-1 code (such as `en` or `zh`). Giving it improves accuracy and speed.
+             * @example en
+             */
+            language?: string;
+            /** @description Several candidate languages as ISO-639-1 codes, as hints to `gpt-transcribe`. */
+            languages?: string[];
+            /** @description Text that sets the style or carries on from a previous part of the recording, in the language of the audio. Not supported by `gpt-4o-transcribe-diarize`. */
+            prompt?: string;
+            /** @description The shape of the answer; see the 200 response for each value's body. */
+            response_format?: components["schemas"]["AudioResponseFormat"];
+            /**
+             * @description When true the transcript is sent as server-sent events while it is produced. `whisper-1` ignores it and answers in one piece.
+             * @default false
+             */
+            stream?: boolean | null;
+            /**
+             * @description Sampling temperature from 0 to 1. At 0 the model raises the temperature by itself, guided by log probabilities, until its quality thresholds are met.
+             * @default 0
+             */
+            temperature?: number;
+            /**
+             * @description Which timestamps to include: `segment`, `word`, or both. Only with `response_format: verbose_json`; word timestamps take extra time, segment timestamps do not. Not available on `gpt-4o-transcribe-diarize`.
+             * @default [
+             *       "segment"
+             *     ]
+             */
+            timestamp_granularities?: ("word" | "segment")[];
+        };
+        /**
+         * CreateTranscriptionResponse
+         * @description A JSON transcription answer; `response_format` decides the shape (`json` Transcription, `verbose_json` TranscriptionVerbose, `diarized_json` TranscriptionDiarized). The shapes overlap (a verbose answer is also a valid plain one), so this is `anyOf`, not `oneOf`.
+         */
+        CreateTranscriptionResponse: components["schemas"]["Transcription"] | components["schemas"]["TranscriptionVerbose"] | components["schemas"]["TranscriptionDiarized"];
+        /**
+         * CreateTranslationRequest
+         * @description The multipart form of a translation into English: the audio file and the model are required, everything else is a plain form field.
+         */
+        CreateTranslationRequest: {
+            /**
+             * Format: binary
+             * @description The recording itself (not its name), as flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm, with a file name that carries the right extension.
+             */
+            file: string;
+            /** @description The model; only `whisper-1` translates today. */
+            model: components["schemas"]["AudioTranscriptionModel"];
+            /** @description Text in English that sets the style or carries on from a previous part of the recording. */
+            prompt?: string;
+            /**
+             * @description The shape of the answer: `json` (`{text}`), `verbose_json` (with language, duration and segments), or plain-text `text`, `srt` (SubRip) and `vtt` (WebVTT).
+             * @default json
+             * @enum {string}
+             */
+            response_format?: "json" | "text" | "srt" | "verbose_json" | "vtt";
+            /**
+             * @description Sampling temperature from 0 to 1; at 0 the model adjusts it by itself.
+             * @default 0
+             */
+            temperature?: number;
+        };
+        /**
+         * CreateTranslationResponse
+         * @description A JSON translation answer: `json` gives Translation, `verbose_json` TranslationVerbose. A verbose answer also matches the plain shape, hence `anyOf`.
+         */
+        CreateTranslationResponse: components["schemas"]["Translation"] | components["schemas"]["TranslationVerbose"];
+        /**
+         * CustomToolDefinition
+         * @description Declares a custom tool.
+         */
+        CustomToolDefinition: {
+            /** @description The tool's name, used in tool calls and in `tool_choice`. */
+            name: string;
+            /** @description What the tool does. The model reads this to decide when to use it. */
+            description?: string;
+            /** @description The shape of the input text. Left out, any text is allowed. */
+            format?: components["schemas"]["CustomToolFormat"];
+        };
+        /**
+         * CustomToolFormat
+         * @description How a custom tool's input is constrained, told apart by `type`.
+         */
+        CustomToolFormat: components["schemas"]["CustomToolFormatText"] | components["schemas"]["CustomToolFormatGrammar"];
+        /**
+         * CustomToolFormatGrammar
+         * @description The input must match a grammar.
+         */
+        CustomToolFormatGrammar: {
+            /**
+             * @description Always `grammar`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "grammar";
+            /** @description The grammar the input must match. */
+            grammar: components["schemas"]["CustomToolGrammar"];
+        };
+        /**
+         * CustomToolFormatText
+         * @description Any text is a valid input.
+         */
+        CustomToolFormatText: {
+            /**
+             * @description Always `text`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "text";
+        };
+        /**
+         * CustomToolGrammar
+         * @description A grammar written in one of the supported notations.
+         */
+        CustomToolGrammar: {
+            /** @description The grammar text. */
+            definition: string;
+            /**
+             * @description The notation of `definition`, a Lark grammar or a regular expression.
+             * @enum {string}
+             */
+            syntax: "lark" | "regex";
+        };
+        /**
+         * Embedding
+         * @description The vector of one input text.
+         */
+        Embedding: {
+            /**
+             * @description Always `embedding`.
+             * @constant
+             */
+            object: "embedding";
+            /** @description Position of the input this vector belongs to. */
+            index: number;
+            /** @description The vector. With `encoding_format: float` it is a number array; with `base64` it is a string whose decoded bytes are the vector as little-endian float32 values (4 bytes per dimension). All vectors of one response have the same length, `dimensions` when that was given. */
+            embedding: number[] | string;
+        };
+        /**
+         * EmbeddingUsage
+         * @description Token accounting of an embeddings request. Nothing is generated, so `total_tokens` equals `prompt_tokens`.
+         */
+        EmbeddingUsage: {
+            /** @description Tokens read from the input. */
+            prompt_tokens: number;
+            /** @description All tokens billed for the request. */
+            total_tokens: number;
+        };
+        /**
          * Error
          * @description A machine-readable error. Clients branch on `type` and `code`; `message` is for people.
          */
@@ -248,6 +2201,872 @@ export interface components {
             error: components["schemas"]["Error"];
         };
         /**
+         * FunctionDefinition
+         * @description Declares a function, with its name, what it does and the JSON Schema of its arguments.
+         */
+        FunctionDefinition: {
+            /**
+             * @description The function's name; letters, digits, underscores and dashes, at most 64 characters.
+             * @example get_weather
+             */
+            name: string;
+            /** @description What the function does. The model reads this to decide when and how to call it. */
+            description?: string;
+            /** @description A JSON Schema object describing the arguments. Left out, the function takes no arguments. */
+            parameters?: Record<string, never>;
+            /**
+             * @description When true, the arguments are guaranteed to match `parameters` exactly; only a subset of JSON Schema is then allowed in `parameters`.
+             * @default false
+             */
+            strict?: boolean | null;
+        };
+        /**
+         * Image
+         * @description One produced picture. Exactly one of `url` and `b64_json` is normally present, chosen by `response_format` (the GPT image models always use `b64_json`).
+         */
+        Image: {
+            /** @description The picture file, base64-encoded, in the format given by `output_format` (PNG unless asked otherwise). */
+            b64_json?: string;
+            /** @description The prompt as the model rewrote it before drawing; DALL·E 3 returns it, the GPT image models do not. */
+            revised_prompt?: string;
+            /**
+             * Format: uri
+             * @description A temporary link to the picture, valid for about 60 minutes. Not returned by the GPT image models.
+             */
+            url?: string;
+        };
+        /**
+         * ImageEditCompletedEvent
+         * @description The last event of an edit stream, with the finished picture and the token usage.
+         */
+        ImageEditCompletedEvent: {
+            /**
+             * @description Always `image_edit.completed`; it repeats the SSE `event` name.
+             * @constant
+             */
+            type: "image_edit.completed";
+            /** @description The finished edited picture, base64-encoded. */
+            b64_json: string;
+            /**
+             * @description The background setting in effect for this picture.
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            /** @description When this event was produced, in Unix seconds. */
+            created_at: number;
+            /**
+             * @description The file format of `b64_json`.
+             * @enum {string}
+             */
+            output_format: "png" | "webp" | "jpeg";
+            /**
+             * @description The quality setting in effect for this picture.
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "xhigh" | "max" | "auto";
+            /**
+             * @description The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+             * @example 1024x1024
+             * @example auto
+             */
+            size: string;
+            /** @description The end-user id that was applied for abuse monitoring. */
+            safety_identifier?: string;
+            /** @description Token accounting of the whole request. */
+            usage: components["schemas"]["ImagesUsage"];
+        };
+        /**
+         * ImageEditPartialImageEvent
+         * @description An edit stream event carrying one intermediate rendering of the result.
+         */
+        ImageEditPartialImageEvent: {
+            /**
+             * @description Always `image_edit.partial_image`; it repeats the SSE `event` name.
+             * @constant
+             */
+            type: "image_edit.partial_image";
+            /** @description An intermediate rendering of the edit, base64-encoded. */
+            b64_json: string;
+            /**
+             * @description The background setting in effect for this picture.
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            /** @description When this event was produced, in Unix seconds. */
+            created_at: number;
+            /**
+             * @description The file format of `b64_json`.
+             * @enum {string}
+             */
+            output_format: "png" | "webp" | "jpeg";
+            /**
+             * @description The quality setting in effect for this picture.
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "xhigh" | "max" | "auto";
+            /**
+             * @description The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+             * @example 1024x1024
+             * @example auto
+             */
+            size: string;
+            /** @description Position of this rendering among the partial images, counting from 0. */
+            partial_image_index: number;
+        };
+        /**
+         * ImageEditStreamEvent
+         * @description One server-sent event of a streamed image edit. Each event has an `event:` line naming its kind and a `data:` line holding the matching JSON object: zero or more `image_edit.partial_image` events, then one `image_edit.completed` event. OpenAI ends the stream there; a relay may add a final `data: [DONE]`, which clients should accept and ignore.
+         */
+        ImageEditStreamEvent: {
+            /**
+             * @description The SSE event name, equal to the payload's `type`.
+             * @constant
+             */
+            event: "image_edit.partial_image";
+            /** @description The partial-image object, serialised as JSON on one line. */
+            data: string;
+        } | {
+            /**
+             * @description The SSE event name, equal to the payload's `type`.
+             * @constant
+             */
+            event: "image_edit.completed";
+            /** @description The completed-image object, serialised as JSON on one line. */
+            data: string;
+        } | {
+            /**
+             * @description The end-of-stream marker.
+             * @constant
+             */
+            data: "[DONE]";
+        };
+        /**
+         * ImageGenCompletedEvent
+         * @description The last event of a generation stream, with the finished picture and the token usage.
+         */
+        ImageGenCompletedEvent: {
+            /**
+             * @description Always `image_generation.completed`; it repeats the SSE `event` name.
+             * @constant
+             */
+            type: "image_generation.completed";
+            /** @description The finished picture, base64-encoded. */
+            b64_json: string;
+            /**
+             * @description The background setting in effect for this picture.
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            /** @description When this event was produced, in Unix seconds. */
+            created_at: number;
+            /**
+             * @description The file format of `b64_json`.
+             * @enum {string}
+             */
+            output_format: "png" | "webp" | "jpeg";
+            /**
+             * @description The quality setting in effect for this picture.
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "xhigh" | "max" | "auto";
+            /**
+             * @description The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+             * @example 1024x1024
+             * @example auto
+             */
+            size: string;
+            /** @description The end-user id that was applied for abuse monitoring. */
+            safety_identifier?: string;
+            /** @description Token accounting of the whole request. */
+            usage: components["schemas"]["ImagesUsage"];
+        };
+        /**
+         * ImageGenPartialImageEvent
+         * @description A generation stream event carrying one intermediate rendering of the picture.
+         */
+        ImageGenPartialImageEvent: {
+            /**
+             * @description Always `image_generation.partial_image`; it repeats the SSE `event` name.
+             * @constant
+             */
+            type: "image_generation.partial_image";
+            /** @description An intermediate rendering, base64-encoded. */
+            b64_json: string;
+            /**
+             * @description The background setting in effect for this picture.
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            /** @description When this event was produced, in Unix seconds. */
+            created_at: number;
+            /**
+             * @description The file format of `b64_json`.
+             * @enum {string}
+             */
+            output_format: "png" | "webp" | "jpeg";
+            /**
+             * @description The quality setting in effect for this picture.
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "xhigh" | "max" | "auto";
+            /**
+             * @description The picture size as `WIDTHxHEIGHT`, or `auto` when the model has not fixed it yet.
+             * @example 1024x1024
+             * @example auto
+             */
+            size: string;
+            /** @description Position of this rendering among the partial images, counting from 0. */
+            partial_image_index: number;
+        };
+        /**
+         * ImageGenStreamEvent
+         * @description One server-sent event of a streamed image generation. Each event has an `event:` line naming its kind and a `data:` line holding the matching JSON object: zero or more `image_generation.partial_image` events, then one `image_generation.completed` event. OpenAI ends the stream there; a relay may add a final `data: [DONE]`, which clients should accept and ignore.
+         */
+        ImageGenStreamEvent: {
+            /**
+             * @description The SSE event name, equal to the payload's `type`.
+             * @constant
+             */
+            event: "image_generation.partial_image";
+            /** @description The partial-image object, serialised as JSON on one line. */
+            data: string;
+        } | {
+            /**
+             * @description The SSE event name, equal to the payload's `type`.
+             * @constant
+             */
+            event: "image_generation.completed";
+            /** @description The completed-image object, serialised as JSON on one line. */
+            data: string;
+        } | {
+            /**
+             * @description The end-of-stream marker.
+             * @constant
+             */
+            data: "[DONE]";
+        };
+        /**
+         * ImageModel
+         * @description The id of an image model. AITRE routes on this string, so any id the relay has a channel for is accepted. Documented values: `gpt-image-1` (AITRE's Gpt-image-1 page), `dall-e-3` (AITRE's DALL·E 3 page), `flux` (AITRE's Flux page, served by the relay only), `dall-e-2`, and the other GPT image models of the OpenAI format (`gpt-image-1-mini`, `gpt-image-1.5`, `gpt-image-2`, `gpt-image-2-2026-04-21`, `gpt-image-2.5-sunburst`, `gpt-image-2.5-sunburst-2026-09-08`, `gpt-image-2.5-flare`, `gpt-image-2.5-flare-2026-09-08`, `gpt-image-2.6-sunburst`, `gpt-image-2.6-flare`, `chatgpt-image-latest`).
+         * @example gpt-image-1
+         * @example dall-e-2
+         * @example dall-e-3
+         * @example flux
+         * @example gpt-image-1-mini
+         * @example gpt-image-1.5
+         * @example gpt-image-2
+         * @example chatgpt-image-latest
+         */
+        ImageModel: string;
+        /**
+         * ImageSvgOptions
+         * @description Settings for SVG output (`output_format: svg`). The top-level `model` still renders a reference picture; the model named here turns it into vector markup. SVG output allows only `n: 1` and no streaming, partial images or output compression. In a multipart body the members travel as bracketed form fields (`svg[model]`, `svg[reasoning][effort]`).
+         */
+        ImageSvgOptions: {
+            /** @description The model that writes the SVG markup. Needed when the account can choose that model; leave the whole object out otherwise. */
+            model?: string;
+            /** @description How hard the SVG-writing model thinks; null or absent keeps that model's default. */
+            reasoning?: components["schemas"]["ImageSvgReasoning"] | null;
+        };
+        /**
+         * ImageSvgReasoning
+         * @description Reasoning settings for the model that writes SVG markup. They do not change `complexity`.
+         */
+        ImageSvgReasoning: {
+            /**
+             * @description How much reasoning the SVG author spends before writing. Which levels work depends on that model; null keeps its default.
+             * @enum {string|null}
+             */
+            effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
+        };
+        /**
+         * ImageTokenDetails
+         * @description A split of image-model tokens into text and image tokens.
+         */
+        ImageTokenDetails: {
+            /** @description Tokens that stand for pictures (input pictures on the input side, the rendered picture on the output side). */
+            image_tokens: number;
+            /** @description Tokens that stand for text (the prompt on the input side). */
+            text_tokens: number;
+        };
+        /**
+         * ImagesResponse
+         * @description The answer of a generation, edit or variation: when it was made and the pictures. The GPT image models also echo the settings they used and report token usage.
+         */
+        ImagesResponse: {
+            /** @description When the pictures were made, in Unix seconds. */
+            created: number;
+            /** @description The pictures, `n` of them, in order. */
+            data?: components["schemas"]["Image"][];
+            /**
+             * @description The background the GPT image model actually used (`auto` is resolved to one of these).
+             * @enum {string}
+             */
+            background?: "transparent" | "opaque";
+            /**
+             * @description The file format of the pictures in `data`.
+             * @enum {string}
+             */
+            output_format?: "png" | "webp" | "jpeg" | "gif" | "svg";
+            /**
+             * @description The quality level the GPT image model actually used.
+             * @enum {string}
+             */
+            quality?: "low" | "medium" | "high" | "xhigh" | "max";
+            /** @description The end-user id that was applied for abuse monitoring (`safety_identifier`, or `user` when that was empty). */
+            safety_identifier?: string;
+            /**
+             * @description The size of the pictures as `WIDTHxHEIGHT`, for example `1024x1024`.
+             * @example 1024x1024
+             * @example 1536x1024
+             */
+            size?: string;
+            /** @description Token accounting of the SVG writing step, present only for SVG output. */
+            svg_usage?: components["schemas"]["ImagesSvgUsage"];
+            /** @description Token accounting of the GPT image models; absent for DALL·E and Flux. */
+            usage?: components["schemas"]["ImagesUsage"];
+        };
+        /**
+         * ImagesSvgUsage
+         * @description Tokens spent writing SVG markup, counted apart from the rendering in `usage`.
+         */
+        ImagesSvgUsage: {
+            /** @description Tokens the SVG-writing model read. */
+            input_tokens: number;
+            /** @description The model that wrote the SVG markup. */
+            model: string;
+            /** @description Tokens the SVG-writing model produced, reasoning included. */
+            output_tokens: number;
+            /** @description The part of `output_tokens` spent on hidden reasoning. */
+            reasoning_tokens: number;
+            /** @description input_tokens plus output_tokens. */
+            total_tokens: number;
+        };
+        /**
+         * ImagesUsage
+         * @description Token accounting of a GPT image model request. `total_tokens` is input plus output tokens.
+         */
+        ImagesUsage: {
+            /** @description Tokens read from the prompt and any input pictures. */
+            input_tokens: number;
+            /** @description How the input tokens split between text and pictures. */
+            input_tokens_details: components["schemas"]["ImageTokenDetails"];
+            /** @description Tokens the model produced for the result pictures. */
+            output_tokens: number;
+            /** @description How the output tokens split between pictures and text, when the upstream reports it. */
+            output_tokens_details?: components["schemas"]["ImageTokenDetails"];
+            /** @description input_tokens plus output_tokens. */
+            total_tokens: number;
+        };
+        /**
+         * JsonSchemaFormat
+         * @description A named JSON Schema for structured output.
+         */
+        JsonSchemaFormat: {
+            /** @description A name for the format; letters, digits, underscores and dashes, at most 64 characters. */
+            name: string;
+            /** @description What the output represents, read by the model to shape its answer. */
+            description?: string;
+            /** @description The JSON Schema the reply must follow. */
+            schema?: Record<string, never>;
+            /**
+             * @description When true, the reply is guaranteed to match `schema`; only a subset of JSON Schema is then allowed.
+             * @default false
+             */
+            strict?: boolean | null;
+        };
+        /**
+         * ListModelsResponse
+         * @description Every model the caller's key may use. The list is not paginated.
+         */
+        ListModelsResponse: {
+            /**
+             * @description Always `list`.
+             * @constant
+             */
+            object: "list";
+            /** @description The models, in no particular order. */
+            data: components["schemas"]["Model"][];
+        };
+        /**
+         * Metadata
+         * @description Up to 16 string labels chosen by the caller. Keys are at most 64 characters, values at most 512.
+         */
+        Metadata: {
+            [key: string]: string;
+        };
+        /**
+         * MjBotType
+         * @description Which Discord bot runs the task: `MID_JOURNEY` (the general Midjourney model) or `NIJI_JOURNEY` (the anime-styled Niji model).
+         * @default MID_JOURNEY
+         * @enum {string}
+         */
+        MjBotType: "MID_JOURNEY" | "NIJI_JOURNEY";
+        /**
+         * MjButton
+         * @description One Discord button under a finished task. Press it with `/mj/submit/action`.
+         */
+        MjButton: {
+            /**
+             * @description The button's id; send it as `customId` to `/mj/submit/action`.
+             * @example MJ::JOB::upsample::1::4b1e4f2c-5f7e-4f8a-9a57-3b1f0c2d6e9a
+             */
+            customId?: string;
+            /** @description The emoji shown on the button, if any. */
+            emoji?: string;
+            /** @description The button's caption, such as `U1` or `Vary (Strong)`. */
+            label?: string;
+            /** @description Discord's component type; 2 means a button. */
+            type?: number;
+            /** @description Discord's button style; 2 is primary (blue), 3 success (green). */
+            style?: number;
+        };
+        /**
+         * MjImageDataUrl
+         * @description A picture inlined as a data URL, `data:image/<type>;base64,<bytes>`. The proxy rejects bare base64 without the `data:` prefix.
+         * @example data:image/png;base64,iVBORw0KGgo=
+         */
+        MjImageDataUrl: string;
+        /**
+         * MjSubmitActionRequest
+         * @description Presses one button of a finished task (upscale, vary, zoom, pan, reroll, ...). The buttons and their `customId`s come from the task's `buttons`. Some buttons (custom zoom, vary region) need a follow-up `/mj/submit/modal` call.
+         */
+        MjSubmitActionRequest: {
+            /**
+             * @description The `customId` of the button to press, exactly as the task's `buttons` list gives it.
+             * @example MJ::JOB::upsample::1::4b1e4f2c-5f7e-4f8a-9a57-3b1f0c2d6e9a
+             */
+            customId: string;
+            /** @description The id of the task whose button is pressed. */
+            taskId: string;
+            /**
+             * @description When true the relay may run the action on any account in the same Discord channel as the source task; when false only the account that ran the source task is used.
+             * @default false
+             */
+            chooseSameChannel?: boolean;
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the new task changes; absent uses the relay-wide callback.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the new task and returned unchanged. */
+            state?: string;
+        };
+        /**
+         * MjSubmitBlendRequest
+         * @description A `/blend` task, mixing two to five pictures into new ones.
+         */
+        MjSubmitBlendRequest: {
+            /** @description The pictures to blend, as data URLs, two to five of them. */
+            base64Array: components["schemas"]["MjImageDataUrl"][];
+            /**
+             * @description Aspect ratio of the result, `PORTRAIT` 2:3, `SQUARE` 1:1 or `LANDSCAPE` 3:2.
+             * @default SQUARE
+             * @enum {string}
+             */
+            dimensions?: "PORTRAIT" | "SQUARE" | "LANDSCAPE";
+            /** @description The bot that blends; `MID_JOURNEY` when absent. */
+            botType?: components["schemas"]["MjBotType"];
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the task and returned unchanged. */
+            state?: string;
+        };
+        /**
+         * MjSubmitChangeRequest
+         * @description The basic-protocol way to upscale, vary or reroll one picture of a finished four-picture task, without button ids.
+         */
+        MjSubmitChangeRequest: {
+            /** @description The id of a successful task to act on. */
+            taskId: string;
+            /**
+             * @description `UPSCALE` one picture, make `VARIATION`s of one picture, or `REROLL` the whole grid.
+             * @enum {string}
+             */
+            action: "UPSCALE" | "VARIATION" | "REROLL";
+            /** @description Which picture of the grid, 1 to 4 (left to right, top to bottom). Required for `UPSCALE` and `VARIATION`. */
+            index?: number;
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the task and returned unchanged. */
+            state?: string;
+        };
+        /**
+         * MjSubmitDescribeRequest
+         * @description A `/describe` task, picture to prompts. When it succeeds the suggested prompts are in the task's `properties.finalPrompt` (and `prompt`).
+         */
+        MjSubmitDescribeRequest: {
+            /** @description The picture to describe, as a data URL. */
+            base64: components["schemas"]["MjImageDataUrl"];
+            /** @description The bot that describes; `MID_JOURNEY` when absent. */
+            botType?: components["schemas"]["MjBotType"];
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the task and returned unchanged. */
+            state?: string;
+        };
+        /**
+         * MjSubmitImagineRequest
+         * @description An `/imagine` task, text to four pictures, optionally guided by reference pictures.
+         */
+        MjSubmitImagineRequest: {
+            /** @description The Midjourney prompt, parameters such as `--ar 16:9` included. Mode flags (`--fast`, `--relax`, `--turbo`) may be stripped by the relay; pick the mode with the URL prefix instead. */
+            prompt: string;
+            /** @description The bot that draws; `MID_JOURNEY` when absent. */
+            botType?: components["schemas"]["MjBotType"];
+            /** @description Reference pictures the drawing should build on (image prompts), as data URLs. */
+            base64Array?: components["schemas"]["MjImageDataUrl"][];
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the task changes. Empty or absent uses the relay-wide callback, if one is configured; some relays drop it altogether.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the task and returned unchanged in its `state`. */
+            state?: string;
+        };
+        /**
+         * MjSubmitModalRequest
+         * @description Completes an action that opened a Discord dialog (the task shows status `MODAL`): supplies the new prompt for custom zoom or remix, and the mask for vary region (inpainting).
+         */
+        MjSubmitModalRequest: {
+            /** @description The id of the task that is waiting in status `MODAL`, as returned by the action. */
+            taskId: string;
+            /** @description The prompt to submit in the dialog; empty keeps the original prompt. */
+            prompt?: string;
+            /** @description For vary region, a mask picture as a data URL whose painted area is redrawn. */
+            maskBase64?: components["schemas"]["MjImageDataUrl"];
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the task and returned unchanged. */
+            state?: string;
+        };
+        /**
+         * MjSubmitProperties
+         * @description Details that come with some submission outcomes. Keys not listed here may appear.
+         */
+        MjSubmitProperties: {
+            /** @description The Discord account the task was queued on. */
+            discordInstanceId?: string;
+            /** @description With code 22, how many tasks are ahead in the queue. */
+            numberOfQueues?: number;
+            /** @description With code 21, the status of the task that already exists. */
+            status?: string;
+            /** @description With code 21, the picture of the task that already exists. */
+            imageUrl?: string;
+            /** @description With code 24, the prompt after translation to English. */
+            promptEn?: string;
+            /** @description With code 24, the word that was refused. */
+            bannedWord?: string;
+            /** @description The prompt as finally sent to Discord. */
+            finalPrompt?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * MjSubmitResponse
+         * @description The answer to every MJ submission, and to the image-seed query. The HTTP status is 200 even when the submission is refused: read `code`. Only `code` 1 (and, for actions, 21) means a task now exists, whose id is `result`.
+         */
+        MjSubmitResponse: {
+            /**
+             * @description The outcome. Known values: 1 submitted (the task id is in `result`); 21 already exists, or for an action the task now waits for `/mj/submit/modal` (relays turn it into 1 except for vary region and custom zoom); 22 queued behind other tasks (relays turn it into 1); 23 the queue is full, try later; 24 the prompt contains a banned word (see `properties.bannedWord`); 3 not found, or no account available; 4 the request is invalid; 5 relay-side unknown error; 9 upstream system error; 30 the relay group is saturated (answered with HTTP 429). Other values may appear and mean failure.
+             * @example 1
+             * @example 22
+             * @example 24
+             */
+            code: number;
+            /** @description A human-readable explanation of `code`, often in Chinese (for example `提交成功`, "submitted"). */
+            description: string;
+            /**
+             * @description The id of the task that was created (for image-seed, the seed), as a string. Null or absent when nothing was created. Pass it to `/mj/task/{id}/fetch`.
+             * @example 1320098173412546
+             */
+            result?: string | null;
+            /** @description Extra facts about the outcome; which keys appear depends on `code`. */
+            properties?: components["schemas"]["MjSubmitProperties"];
+        };
+        /**
+         * MjSubmitShortenRequest
+         * @description A `/shorten` task, which analyses a prompt and proposes shorter versions. They appear in the finished task's `properties.finalPrompt`.
+         */
+        MjSubmitShortenRequest: {
+            /** @description The prompt to analyse. */
+            prompt: string;
+            /** @description The bot that analyses; `MID_JOURNEY` when absent. */
+            botType?: components["schemas"]["MjBotType"];
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the task and returned unchanged. */
+            state?: string;
+        };
+        /**
+         * MjSubmitSimpleChangeRequest
+         * @description The same as a change request, written as one command string.
+         */
+        MjSubmitSimpleChangeRequest: {
+            /** @description `<taskId> <command>`, where the command is `U1`..`U4` (upscale), `V1`..`V4` (variation) or `R` (reroll), in either case; for example `1719252589390291 U2`. */
+            content: string;
+            /**
+             * Format: uri
+             * @description A URL the relay calls with the task object whenever the task changes; absent uses the relay-wide callback.
+             */
+            notifyHook?: string;
+            /** @description Any text of your own, stored with the task and returned unchanged. */
+            state?: string;
+        };
+        /**
+         * MjTask
+         * @description A MidJourney task as the relay stores it. Fields fill in as the task advances; relays send empty strings, 0 or null for what is not known yet.
+         */
+        MjTask: {
+            /** @description The task id (the `result` of the submission that created it). */
+            id: string;
+            /** @description What kind of task it is. */
+            action: components["schemas"]["MjTaskAction"];
+            /** @description Where the task is in its life. */
+            status: components["schemas"]["MjTaskStatus"];
+            /** @description For a task created by pressing a button, that button's `customId`. */
+            customId?: string | null;
+            /** @description The bot that runs the task, `MID_JOURNEY` or `NIJI_JOURNEY` (empty when not recorded). */
+            botType?: string | null;
+            /** @description The prompt as submitted; for describe, the suggested prompts once finished. */
+            prompt?: string | null;
+            /** @description The prompt after translation to English, as sent to Midjourney. */
+            promptEn?: string | null;
+            /** @description The Discord command the task stands for, such as `/imagine a cat` or `/up 1719252589390291 U1`. */
+            description?: string | null;
+            /** @description The `state` text given at submission, unchanged. */
+            state?: string | null;
+            /**
+             * Format: int64
+             * @description When the task was submitted, in Unix milliseconds.
+             */
+            submitTime?: number | null;
+            /**
+             * Format: int64
+             * @description When drawing started, in Unix milliseconds; 0 or null before that.
+             */
+            startTime?: number | null;
+            /**
+             * Format: int64
+             * @description When the task ended (success or failure), in Unix milliseconds; 0 or null before that.
+             */
+            finishTime?: number | null;
+            /** @description The picture (a four-picture grid for imagine) once there is one. Relays may point it at their own `/mj/image/{id}` proxy instead of Discord. */
+            imageUrl?: string | null;
+            /** @description Percentage done as text, `0%` to `100%`; empty before the first report and after a failure. */
+            progress?: string | null;
+            /** @description Why the task failed; set when `status` is `FAILURE`. */
+            failReason?: string | null;
+            /** @description For vary region, the mask that was submitted. */
+            maskBase64?: string | null;
+            /** @description Extra facts kept with the task. */
+            properties?: components["schemas"]["MjTaskProperties"] | null;
+            /** @description The buttons under the finished picture; empty until the task succeeds. */
+            buttons?: components["schemas"]["MjButton"][] | null;
+        };
+        /**
+         * MjTaskAction
+         * @description What kind of task this is, an upper-case name. Known values: the basic protocol's `IMAGINE`, `UPSCALE`, `VARIATION`, `REROLL`, `DESCRIBE`, `BLEND`, and the Plus protocol's `SHORTEN`, `INPAINT`, `MODAL`, `ZOOM`, `CUSTOM_ZOOM`, `PAN`, `HIGH_VARIATION`, `LOW_VARIATION`, `SWAP_FACE`, `UPLOAD`, `VIDEO`, `EDITS`. Relays keep adding kinds, so the set is open: clients must accept other names.
+         * @example IMAGINE
+         * @example UPSCALE
+         * @example VARIATION
+         * @example REROLL
+         * @example DESCRIBE
+         * @example BLEND
+         * @example SHORTEN
+         * @example INPAINT
+         * @example MODAL
+         * @example ZOOM
+         * @example CUSTOM_ZOOM
+         * @example PAN
+         * @example HIGH_VARIATION
+         * @example LOW_VARIATION
+         * @example SWAP_FACE
+         * @example UPLOAD
+         * @example VIDEO
+         * @example EDITS
+         */
+        MjTaskAction: string;
+        /**
+         * MjTaskListRequest
+         * @description The tasks to fetch in one call.
+         */
+        MjTaskListRequest: {
+            /** @description Task ids to look up. Unknown ids are skipped; an empty list returns an empty array. */
+            ids: string[];
+        };
+        /**
+         * MjTaskProperties
+         * @description Extra facts the relay keeps with a task. Keys not listed here may appear.
+         */
+        MjTaskProperties: {
+            /** @description The prompt as finally sent to Discord; for describe and shorten, the suggested prompts. */
+            finalPrompt?: string;
+            /** @description A Chinese rendering of `finalPrompt`, added by some relays for describe and shorten. */
+            finalZhPrompt?: string;
+            /** @description The callback URL registered for the task. */
+            notifyHook?: string;
+            /** @description The Discord account that runs the task. */
+            discordInstanceId?: string;
+            /** @description The Discord message that holds the result. */
+            messageId?: string;
+            /** @description The hash Midjourney gave the result; button ids embed it. */
+            messageHash?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * MjTaskStatus
+         * @description Where a task is in its life. `NOT_START` accepted but not sent; `SUBMITTED` sent to Discord; `IN_PROGRESS` being drawn (see `progress`); `MODAL` waiting for `/mj/submit/modal`; `SUCCESS` finished; `FAILURE` failed (see `failReason`); `CANCEL` cancelled. A relay that has not heard from its upstream yet reports the empty string. The set is closed; see `spec/DECISIONS.md`.
+         * @enum {string}
+         */
+        MjTaskStatus: "NOT_START" | "SUBMITTED" | "MODAL" | "IN_PROGRESS" | "FAILURE" | "SUCCESS" | "CANCEL" | "";
+        /**
+         * MjUploadDiscordImagesRequest
+         * @description Pictures to upload to Discord, to get links that prompts can use as image prompts.
+         */
+        MjUploadDiscordImagesRequest: {
+            /** @description The pictures to upload, as data URLs. */
+            base64Array: components["schemas"]["MjImageDataUrl"][];
+        };
+        /**
+         * MjUploadResponse
+         * @description The answer to an upload. Same envelope as a submission, but `result` lists links.
+         */
+        MjUploadResponse: {
+            /** @description The outcome; 1 means uploaded, any other value is a failure as for submissions. */
+            code: number;
+            /** @description A human-readable explanation of `code`. */
+            description: string;
+            /** @description One Discord attachment link per uploaded picture, in order; null when the upload failed. */
+            result?: string[] | null;
+            /** @description Extra facts about the outcome, usually empty. */
+            properties?: components["schemas"]["MjSubmitProperties"];
+        };
+        /**
+         * Model
+         * @description A model the relay can route to.
+         */
+        Model: {
+            /**
+             * @description The id to send as `model` in requests.
+             * @example gpt-4o-mini
+             */
+            id: string;
+            /**
+             * @description Always `model`.
+             * @constant
+             */
+            object: "model";
+            /** @description When the model was created, in Unix seconds. Relays often report a fixed placeholder date. */
+            created: number;
+            /** @description Who provides the model, such as `openai`, `system` or the name of a relay channel. */
+            owned_by: string;
+            /**
+             * Format: date
+             * @description The announced date after which the model stops working, or null when none is announced.
+             */
+            shutdown_date?: string | null;
+        };
+        /**
+         * ModelDeleted
+         * @description Confirms the deletion of a fine-tuned model.
+         */
+        ModelDeleted: {
+            /** @description The id of the deleted model. */
+            id: string;
+            /**
+             * @description The kind of object that was deleted, `model`.
+             * @example model
+             */
+            object: string;
+            /** @description True when the model was deleted. */
+            deleted: boolean;
+        };
+        /**
+         * ModerationOptions
+         * @description Which moderation model to run and what to do with its verdicts.
+         */
+        ModerationOptions: {
+            /**
+             * @description The moderation model to use.
+             * @example omni-moderation-latest
+             */
+            model: string;
+            /** @description What to do with the verdicts on input and output. */
+            policy?: components["schemas"]["ModerationPolicy"] | null;
+        };
+        /**
+         * ModerationPolicy
+         * @description Separate moderation rules for the request input and the generated output.
+         */
+        ModerationPolicy: {
+            /** @description The rule for the input. */
+            input?: components["schemas"]["ModerationPolicyRule"] | null;
+            /** @description The rule for the output. */
+            output?: components["schemas"]["ModerationPolicyRule"] | null;
+        };
+        /**
+         * ModerationPolicyRule
+         * @description How moderation verdicts are applied.
+         */
+        ModerationPolicyRule: {
+            /**
+             * @description `score` only reports the verdicts; `block` also stops the completion when content is flagged.
+             * @enum {string}
+             */
+            mode: "score" | "block";
+        };
+        /**
+         * PromptCacheBreakpoint
+         * @description Asks the upstream to write a prompt cache entry that ends with this content part, so later requests with the same prefix can reuse it.
+         */
+        PromptCacheBreakpoint: {
+            /**
+             * @description Always `explicit`.
+             * @constant
+             */
+            mode: "explicit";
+            /**
+             * @description The shortest time the entry should be kept.
+             * @enum {string}
+             */
+            ttl?: "30m" | "12h";
+        };
+        /**
+         * PromptCacheOptions
+         * @description Controls how the request writes prompt cache entries.
+         */
+        PromptCacheOptions: {
+            /**
+             * @description `implicit` lets the upstream add one cache breakpoint of its own besides those marked with `prompt_cache_breakpoint`; `explicit` uses only the marked ones.
+             * @default implicit
+             * @enum {string}
+             */
+            mode?: "implicit" | "explicit";
+            /**
+             * @description The shortest time written entries are kept; `30m` is the only value.
+             * @default 30m
+             * @constant
+             */
+            ttl?: "30m";
+        };
+        /**
          * PromptTokensDetails
          * @description A breakdown of prompt tokens. Each count is part of `prompt_tokens`, never more.
          */
@@ -267,6 +3086,112 @@ export interface components {
             text_tokens?: number;
         };
         /**
+         * ResponseFormatJsonObject
+         * @description Older JSON mode: the reply is some valid JSON object, with no schema enforced. The messages should themselves ask for JSON, or the model may emit whitespace until it runs out of tokens.
+         */
+        ResponseFormatJsonObject: {
+            /**
+             * @description Always `json_object`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "json_object";
+        };
+        /**
+         * ResponseFormatJsonSchema
+         * @description Structured output; the reply is JSON following the supplied schema.
+         */
+        ResponseFormatJsonSchema: {
+            /**
+             * @description Always `json_schema`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "json_schema";
+            /** @description The schema and how strictly to follow it. */
+            json_schema: components["schemas"]["JsonSchemaFormat"];
+        };
+        /**
+         * ResponseFormatText
+         * @description Ordinary text, the default.
+         */
+        ResponseFormatText: {
+            /**
+             * @description Always `text`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "text";
+        };
+        /**
+         * ServiceTier
+         * @description A processing tier. `auto` uses the project's setting, `default` the standard tier, `flex` cheaper but slower processing, `priority` (also asked for as `fast`) faster processing, `scale` reserved capacity.
+         * @enum {string}
+         */
+        ServiceTier: "auto" | "default" | "flex" | "scale" | "priority" | "fast";
+        /**
+         * SpeechAudioDeltaEvent
+         * @description A chunk of synthesised audio in a speech stream (`stream_format: sse`).
+         */
+        SpeechAudioDeltaEvent: {
+            /**
+             * @description Always `speech.audio.delta`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "speech.audio.delta";
+            /** @description The next piece of audio in `response_format`, base64-encoded. Concatenate the decoded pieces in order. */
+            audio: string;
+        };
+        /**
+         * SpeechAudioDoneEvent
+         * @description The last event of a speech stream, sent once all audio has been delivered.
+         */
+        SpeechAudioDoneEvent: {
+            /**
+             * @description Always `speech.audio.done`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "speech.audio.done";
+            /** @description Token accounting of the whole request. */
+            usage: components["schemas"]["SpeechUsage"];
+        };
+        /**
+         * SpeechAudioEvent
+         * @description The JSON payload of one speech stream event, told apart by `type`.
+         */
+        SpeechAudioEvent: components["schemas"]["SpeechAudioDeltaEvent"] | components["schemas"]["SpeechAudioDoneEvent"];
+        /**
+         * SpeechCustomVoice
+         * @description A reference to a custom voice that was created upstream from recorded samples.
+         */
+        SpeechCustomVoice: {
+            /** @description The custom voice's id, such as `voice_1234`. */
+            id: string;
+        };
+        /**
+         * SpeechStreamEvent
+         * @description One server-sent event of a speech stream (`stream_format: sse`). The events carry only a `data:` line with a JSON `SpeechAudioEvent`: `speech.audio.delta` events with audio, then one `speech.audio.done` event. A relay may add a final `data: [DONE]`, which clients should ignore.
+         */
+        SpeechStreamEvent: {
+            /** @description The event object, serialised as JSON on one line. */
+            data: string;
+        } | {
+            /**
+             * @description The end-of-stream marker.
+             * @constant
+             */
+            data: "[DONE]";
+        };
+        /**
+         * SpeechUsage
+         * @description Token accounting of one speech request. `total_tokens` is input plus output tokens.
+         */
+        SpeechUsage: {
+            /** @description Tokens read from `input` and `instructions`. */
+            input_tokens: number;
+            /** @description Audio tokens produced. */
+            output_tokens: number;
+            /** @description input_tokens plus output_tokens. */
+            total_tokens: number;
+        };
+        /**
          * StreamOptions
          * @description Options for a streamed answer. Sent only together with `stream` set to true.
          */
@@ -275,6 +3200,360 @@ export interface components {
             include_usage?: boolean;
             /** @description When true (the OpenAI default), deltas carry a random `obfuscation` string that evens out event sizes. Set false to save bandwidth on trusted links. */
             include_obfuscation?: boolean;
+        };
+        /**
+         * Transcription
+         * @description The answer for `response_format` `json` (the default), the transcript and little else.
+         */
+        Transcription: {
+            /** @description The transcript. */
+            text: string;
+            /** @description The languages `gpt-transcribe` found in the audio; an empty array means none could be told reliably. */
+            languages?: components["schemas"]["TranscriptionLanguage"][];
+            /** @description Per-token log probabilities, present only when `include` asked for `logprobs`. */
+            logprobs?: components["schemas"]["TranscriptionLogprob"][];
+            /** @description What the request was billed for. */
+            usage?: components["schemas"]["TranscriptionUsage"];
+        };
+        /**
+         * TranscriptionDiarized
+         * @description The answer for `response_format` `diarized_json`, the transcript split by speaker.
+         */
+        TranscriptionDiarized: {
+            /**
+             * @description Always `transcribe`.
+             * @constant
+             */
+            task: "transcribe";
+            /** @description Length of the audio in seconds. */
+            duration: number;
+            /** @description The whole transcript, all speakers joined. */
+            text: string;
+            /** @description The speaker-labelled segments in time order. */
+            segments: components["schemas"]["TranscriptionDiarizedSegment"][];
+            /** @description What the request was billed for. */
+            usage?: components["schemas"]["TranscriptionUsage"];
+        };
+        /**
+         * TranscriptionDiarizedSegment
+         * @description A stretch of transcript spoken by one speaker. It is an item of a `diarized_json` answer and, in a diarized stream, the payload of a `transcript.text.segment` event.
+         */
+        TranscriptionDiarizedSegment: {
+            /**
+             * @description Always `transcript.text.segment`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "transcript.text.segment";
+            /** @description The segment's id, unique within the answer. */
+            id: string;
+            /** @description Where the segment starts, in seconds. */
+            start: number;
+            /** @description Where the segment ends, in seconds. */
+            end: number;
+            /** @description What was said in the segment. */
+            text: string;
+            /** @description Who spoke: an entry of `known_speaker_names` when those were given, otherwise a capital letter per speaker in order of appearance (`A`, `B`, ...). */
+            speaker: string;
+        };
+        /**
+         * TranscriptionInputTokenDetails
+         * @description A split of billed input tokens into audio and text. Each count is part of `input_tokens`.
+         */
+        TranscriptionInputTokenDetails: {
+            /** @description Input tokens that came from the recording. */
+            audio_tokens?: number;
+            /** @description Input tokens that came from text such as the prompt. */
+            text_tokens?: number;
+        };
+        /**
+         * TranscriptionLanguage
+         * @description One language found in the audio.
+         */
+        TranscriptionLanguage: {
+            /** @description The language's code, such as `en`. */
+            code: string;
+        };
+        /**
+         * TranscriptionLogprob
+         * @description The log probability of one token of the transcript.
+         */
+        TranscriptionLogprob: {
+            /** @description The token's text. */
+            token?: string;
+            /** @description The token's UTF-8 bytes, one integer per byte. */
+            bytes?: number[];
+            /** @description The natural log of the token's probability; 0 means certain. */
+            logprob?: number;
+        };
+        /**
+         * TranscriptionSegment
+         * @description One stretch of the transcript in a `verbose_json` answer, with its timing and quality signals from the decoder.
+         */
+        TranscriptionSegment: {
+            /** @description Position of the segment, counting from 0. */
+            id: number;
+            /** @description Offset of the audio window the segment was decoded from, in the decoder's frames. */
+            seek: number;
+            /** @description Where the segment starts, in seconds from the beginning of the audio. */
+            start: number;
+            /** @description Where the segment ends, in seconds; never before `start`. */
+            end: number;
+            /** @description The segment's text. */
+            text: string;
+            /** @description The token ids of `text`. */
+            tokens: number[];
+            /** @description The sampling temperature the decoder ended up using for this segment. */
+            temperature: number;
+            /** @description Mean token log probability; below -1 the decoding is doubtful. */
+            avg_logprob: number;
+            /** @description How well the text compresses; above 2.4 it is likely repetitive garbage. */
+            compression_ratio: number;
+            /** @description Chance that the segment holds no speech; with a low `avg_logprob`, a high value marks silence. */
+            no_speech_prob: number;
+        };
+        /**
+         * TranscriptionStreamEvent
+         * @description One server-sent event of a streamed transcription (`stream: true`). Events carry only a `data:` line with a JSON `TranscriptionTextEvent`: `transcript.text.delta` pieces (and, when diarizing, `transcript.text.segment` events), then one `transcript.text.done`. A relay may add a final `data: [DONE]`, which clients should ignore.
+         */
+        TranscriptionStreamEvent: {
+            /** @description The event object, serialised as JSON on one line. */
+            data: string;
+        } | {
+            /**
+             * @description The end-of-stream marker.
+             * @constant
+             */
+            data: "[DONE]";
+        };
+        /**
+         * TranscriptionTextDeltaEvent
+         * @description A new piece of transcript in a streamed transcription; the first event of every stream is one of these.
+         */
+        TranscriptionTextDeltaEvent: {
+            /**
+             * @description Always `transcript.text.delta`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "transcript.text.delta";
+            /** @description The text recognised since the previous event; append it to what came before. */
+            delta: string;
+            /** @description Log probabilities of the delta's tokens, when `include` asked for `logprobs`. */
+            logprobs?: components["schemas"]["TranscriptionLogprob"][];
+            /** @description The diarized segment this text belongs to; only from `gpt-4o-transcribe-diarize`. */
+            segment_id?: string;
+        };
+        /**
+         * TranscriptionTextDoneEvent
+         * @description The last event of a streamed transcription, with the full transcript.
+         */
+        TranscriptionTextDoneEvent: {
+            /**
+             * @description Always `transcript.text.done`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "transcript.text.done";
+            /** @description The complete transcript, equal to all deltas joined. */
+            text: string;
+            /** @description The languages `gpt-transcribe` found; empty when none could be told reliably. */
+            languages?: components["schemas"]["TranscriptionLanguage"][];
+            /** @description Log probabilities of every token, when `include` asked for `logprobs`. */
+            logprobs?: components["schemas"]["TranscriptionLogprob"][];
+            /** @description Token accounting of the whole request. */
+            usage?: components["schemas"]["TranscriptionUsageTokens"];
+        };
+        /**
+         * TranscriptionTextEvent
+         * @description The JSON payload of one transcription stream event, told apart by `type`.
+         */
+        TranscriptionTextEvent: components["schemas"]["TranscriptionTextDeltaEvent"] | components["schemas"]["TranscriptionTextDoneEvent"] | components["schemas"]["TranscriptionDiarizedSegment"];
+        /**
+         * TranscriptionUsage
+         * @description What a transcription was billed for, by tokens or by audio length; `type` tells which.
+         */
+        TranscriptionUsage: components["schemas"]["TranscriptionUsageTokens"] | components["schemas"]["TranscriptionUsageDuration"];
+        /**
+         * TranscriptionUsageDuration
+         * @description Usage of a model billed by the length of the audio (such as `whisper-1`).
+         */
+        TranscriptionUsageDuration: {
+            /**
+             * @description Always `duration` for this kind of usage. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "duration";
+            /** @description Length of the billed audio in seconds. */
+            seconds: number;
+        };
+        /**
+         * TranscriptionUsageTokens
+         * @description Usage of a model billed by tokens. `total_tokens` is input plus output tokens.
+         */
+        TranscriptionUsageTokens: {
+            /**
+             * @description Always `tokens` for this kind of usage. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "tokens";
+            /** @description Billed input tokens (audio and prompt). */
+            input_tokens: number;
+            /** @description How the input tokens split between audio and text. */
+            input_token_details?: components["schemas"]["TranscriptionInputTokenDetails"];
+            /** @description Tokens of transcript produced. */
+            output_tokens: number;
+            /** @description input_tokens plus output_tokens. */
+            total_tokens: number;
+        };
+        /**
+         * TranscriptionVadConfig
+         * @description Manual settings for cutting the audio into chunks with voice activity detection on the server. In a multipart body the members travel as bracketed form fields (`chunking_strategy[type]`, ...).
+         */
+        TranscriptionVadConfig: {
+            /**
+             * @description Always `server_vad`.
+             * @constant
+             */
+            type: "server_vad";
+            /**
+             * @description Milliseconds of audio kept before each detected start of speech.
+             * @default 300
+             */
+            prefix_padding_ms?: number;
+            /**
+             * @description Milliseconds of silence that end a chunk. Shorter values cut sooner but may split at brief pauses.
+             * @default 200
+             */
+            silence_duration_ms?: number;
+            /**
+             * @description How loud speech must be to count, from 0 to 1; raise it for noisy recordings.
+             * @default 0.5
+             */
+            threshold?: number;
+        };
+        /**
+         * TranscriptionVerbose
+         * @description The answer for `response_format` `verbose_json`: the transcript with language, duration and, by `timestamp_granularities`, timed segments and words.
+         */
+        TranscriptionVerbose: {
+            /**
+             * @description Always `transcribe`; Whisper sends it although the OpenAI SDK does not model it.
+             * @constant
+             */
+            task?: "transcribe";
+            /** @description The spoken language as Whisper names it (a lower-case English name such as `english`). */
+            language: string;
+            /** @description Length of the audio in seconds. */
+            duration: number;
+            /** @description The whole transcript. */
+            text: string;
+            /** @description The transcript in timed segments, ordered by `start`. */
+            segments?: components["schemas"]["TranscriptionSegment"][];
+            /** @description Every word with its timing; only when `word` timestamps were asked for. */
+            words?: components["schemas"]["TranscriptionWord"][];
+            /** @description The billed audio length. */
+            usage?: components["schemas"]["TranscriptionUsageDuration"];
+        };
+        /**
+         * TranscriptionWord
+         * @description One word with its timing, present when `timestamp_granularities` includes `word`.
+         */
+        TranscriptionWord: {
+            /** @description The word. */
+            word: string;
+            /** @description When the word starts, in seconds. */
+            start: number;
+            /** @description When the word ends, in seconds. */
+            end: number;
+        };
+        /**
+         * Translation
+         * @description The answer for `response_format` `json` (the default), the English text alone.
+         */
+        Translation: {
+            /** @description The English translation of what was said. */
+            text: string;
+        };
+        /**
+         * TranslationVerbose
+         * @description The answer for `response_format` `verbose_json`, the English text with duration and timed segments.
+         */
+        TranslationVerbose: {
+            /**
+             * @description Always `translate`; Whisper sends it although the OpenAI SDK does not model it.
+             * @constant
+             */
+            task?: "translate";
+            /** @description The language of the output, always `english`. */
+            language: string;
+            /** @description Length of the audio in seconds. */
+            duration: number;
+            /** @description The whole English text. */
+            text: string;
+            /** @description The translation in timed segments. */
+            segments?: components["schemas"]["TranscriptionSegment"][];
+        };
+        /**
+         * UrlCitation
+         * @description A web page cited for a span of the reply text.
+         */
+        UrlCitation: {
+            /** @description Character offset in `content` where the cited span starts. */
+            start_index: number;
+            /** @description Character offset in `content` just after the cited span. */
+            end_index: number;
+            /** @description The address of the cited page. */
+            url: string;
+            /** @description The title of the cited page. */
+            title: string;
+        };
+        /**
+         * WebSearchApproximateLocation
+         * @description Parts of an approximate location, all optional.
+         */
+        WebSearchApproximateLocation: {
+            /**
+             * @description The city, as free text.
+             * @example Berlin
+             */
+            city?: string;
+            /**
+             * @description The country as a two-letter ISO 3166-1 code.
+             * @example DE
+             */
+            country?: string;
+            /** @description The region or state, as free text. */
+            region?: string;
+            /**
+             * @description The IANA time zone name.
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+        };
+        /**
+         * WebSearchOptions
+         * @description Settings for models that search the web before answering.
+         */
+        WebSearchOptions: {
+            /**
+             * @description How much of the context window search results may fill; more context costs more and is slower.
+             * @default medium
+             * @enum {string}
+             */
+            search_context_size?: "low" | "medium" | "high";
+            /** @description A rough location of the user, to make results local. */
+            user_location?: components["schemas"]["WebSearchUserLocation"] | null;
+        };
+        /**
+         * WebSearchUserLocation
+         * @description An approximate location of the user.
+         */
+        WebSearchUserLocation: {
+            /**
+             * @description Always `approximate`.
+             * @constant
+             */
+            type: "approximate";
+            /** @description The location's parts; any of them may be left out. */
+            approximate: components["schemas"]["WebSearchApproximateLocation"];
         };
     };
     responses: {
@@ -307,6 +3586,15 @@ export interface components {
         };
         /** @description The route, the model or the task does not exist. */
         NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The relay knows the route but has no channel that implements it (for example image variations, which the upstream has retired). Retrying does not help. */
+        NotImplemented: {
             headers: {
                 [name: string]: unknown;
             };
@@ -352,7 +3640,12 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description The task id, as returned in `result` by a submission. */
+        MjTaskId: string;
+        /** @description The id of the model, as listed by `GET /v1/models`. Ids containing `/` must be percent-encoded. */
+        ModelId: string;
+    };
     requestBodies: never;
     headers: {
         /** @description Whole seconds to wait before retrying. */
@@ -390,6 +3683,750 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description The reply, as one JSON object or (with `stream`) as server-sent events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCompletion"];
+                    "text/event-stream": components["schemas"]["ChatCompletionStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createEmbedding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description The vectors. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateEmbeddingResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListModelsResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retrieveModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the model, as listed by `GET /v1/models`. Ids containing `/` must be percent-encoded. */
+                model: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the model, as listed by `GET /v1/models`. Ids containing `/` must be percent-encoded. */
+                model: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDeleted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            /** @description The relay does not delete models. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateImageRequest"];
+            };
+        };
+        responses: {
+            /** @description The pictures, as one JSON object or (with `stream`) as server-sent events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagesResponse"];
+                    "text/event-stream": components["schemas"]["ImageGenStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createImageEdit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CreateImageEditRequest"];
+            };
+        };
+        responses: {
+            /** @description The edited pictures, as one JSON object or (with `stream`) as server-sent events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagesResponse"];
+                    "text/event-stream": components["schemas"]["ImageEditStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createImageVariation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CreateImageVariationRequest"];
+            };
+        };
+        responses: {
+            /** @description The variations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createSpeech: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSpeechRequest"];
+            };
+        };
+        responses: {
+            /** @description The audio in the requested encoding (its Content-Type names the encoding), or with `stream_format: sse` a server-sent event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/mpeg": string;
+                    "audio/opus": string;
+                    "audio/aac": string;
+                    "audio/flac": string;
+                    "audio/wav": string;
+                    "audio/pcm": string;
+                    "text/event-stream": components["schemas"]["SpeechStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTranscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CreateTranscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description The transcript, in the shape `response_format` asked for (JSON, plain text or subtitles), or with `stream` a server-sent event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateTranscriptionResponse"];
+                    "text/plain": string;
+                    "text/event-stream": components["schemas"]["TranscriptionStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTranslation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CreateTranslationRequest"];
+            };
+        };
+        responses: {
+            /** @description The English text in the shape `response_format` asked for. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateTranslationResponse"];
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjImagine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitImagineRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the job was accepted (see `code`) and, if so, its task id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitActionRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the action was accepted (see `code`) and, if so, the new task's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjBlend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitBlendRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the job was accepted (see `code`) and, if so, its task id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjDescribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitDescribeRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the job was accepted (see `code`) and, if so, its task id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjModal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitModalRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the dialog input was accepted (see `code`) and the task id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjShorten: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitShortenRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the job was accepted (see `code`) and, if so, its task id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the change was accepted (see `code`) and, if so, the new task's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitMjSimpleChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjSubmitSimpleChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the change was accepted (see `code`) and, if so, the new task's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    uploadMjDiscordImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjUploadDiscordImagesRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether the upload worked (see `code`) and the links. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjUploadResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fetchMjTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id, as returned in `result` by a submission. */
+                id: components["parameters"]["MjTaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjTask"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMjTasksByCondition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MjTaskListRequest"];
+            };
+        };
+        responses: {
+            /** @description The tasks that were found, in no guaranteed order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjTask"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fetchMjTaskImageSeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id, as returned in `result` by a submission. */
+                id: components["parameters"]["MjTaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The seed (in `result`), or a failure `code`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MjSubmitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];

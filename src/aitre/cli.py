@@ -94,6 +94,14 @@ def generate(
         _say("generated/ was already up to date")
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def coverage(ctx: typer.Context) -> None:
+    """Compare the spec's fields with the installed openai SDK (options: `aitre coverage --help`)."""
+    from aitre.coverage import main as coverage_main
+
+    raise typer.Exit(coverage_main(ctx.args))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

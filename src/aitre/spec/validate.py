@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aitre.spec.bundle import Bundle, bundle_spec
 from aitre.spec.problems import Problem, SpecError
 from aitre.spec.rules import load_rules
+
 
 def _spec_validator(document: dict[str, Any], detailed: bool) -> Any:
     """openapi-spec-validator for 3.1, minus its per-schema meta-schema pass.
@@ -28,7 +29,7 @@ def _spec_validator(document: dict[str, Any], detailed: bool) -> Any:
             return None
 
     class SpecValidator(OpenAPIV31SpecValidator):
-        keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "schema": SchemaValidator}
+        keyword_validators: ClassVar = {**OpenAPIV31SpecValidator.keyword_validators, "schema": SchemaValidator}
         schema_validator = create_jsonschema_validator(schema_v31) if detailed else get_validator_for(schema_v31)
 
     return SpecValidator(SchemaPath.from_dict(document))
