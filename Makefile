@@ -42,6 +42,9 @@ test: setup lint validate check-generated
 
 bench: setup
 	$(BIN)/python bench/spec_tools.py
+	$(BIN)/python bench/conform.py
+	npm ci --prefix bench --no-audit --no-fund --silent
+	$(BIN)/python bench/server.py
 
 serve: setup
 	$(BIN)/aitre serve $(if $(PORT),--port $(PORT),)

@@ -102,6 +102,67 @@ def coverage(ctx: typer.Context) -> None:
     raise typer.Exit(coverage_main(ctx.args))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")] = 8000,
+    api_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--api-key",
+            envvar="AITRE_API_KEY",
+            show_envvar=True,
+            help="A key clients must send as `Authorization: Bearer KEY`; repeat for several. "
+            "Without one the server accepts the published test key `sk-aitre-reference`. "
+            "Prefer the environment variable: command lines are visible to other local users.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Changes the generated content (same seed, same answers).")] = 0,
+) -> None:
+    """Run the reference server: a deterministic, conformant implementation of the whole spec (no model)."""
+    import uvicorn
+
+    from aitre.server import ServerSettings, create_app
+    from aitre.server.settings import DEFAULT_API_KEY, redact
+
+    keys = tuple(api_key) if api_key else (DEFAULT_API_KEY,)
+    settings = ServerSettings(api_keys=keys, seed=seed)
+    # Keys are redacted: the real value must never reach a terminal log or CI output.
+    shown = "the default test key" if not api_key else ", ".join(redact(key) for key in keys)
+    _say(
+        f"aitre reference server on http://{host}:{port} (OpenAI routes under /v1, MidJourney under /mj); key: {shown}"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="off")
+
+
+BASE_URL_HELP = "Server root (a trailing /v1 is stripped). Default: $OPENAI_BASE_URL, else the embedded server."
+
+
+@app.command()
+def conform(
+    base_url: Annotated[str | None, typer.Option(help=BASE_URL_HELP)] = None,
+    api_key: Annotated[str | None, typer.Option(help="Bearer key. Default: $OPENAI_API_KEY.")] = None,
+    report_dir: Annotated[Path | None, typer.Option(help="Where report.json, junit.xml and report.html go.")] = None,
+    only: Annotated[str | None, typer.Option(help="Test only these areas (comma-separated).")] = None,
+    skip: Annotated[str | None, typer.Option(help="Leave these areas out (comma-separated).")] = None,
+    require: Annotated[str | None, typer.Option(help="Areas (or `all`) where unsupported means violation.")] = None,
+    model: Annotated[list[str] | None, typer.Option(help="ROLE=NAME model for positive requests (repeatable).")] = None,
+    max_examples: Annotated[int | None, typer.Option(help="schemathesis examples per operation.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Generation seed (fixed by default).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Parallel request streams.")] = None,
+    budget: Annotated[int | None, typer.Option(help="At most this many requests in total.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per request, and per stream in total.")] = None,
+) -> None:
+    """Test a live OpenAI-format server (or the embedded reference server) against the spec."""
+    from aitre.conform.command import ConformOptions
+    from aitre.conform.command import conform as run_conform
+
+    options = ConformOptions(base_url=base_url, api_key=api_key, report_dir=report_dir, only=only, skip=skip,
+                             require=require, model=model or [], max_examples=max_examples, seed=seed,
+                             workers=workers, budget=budget, timeout=timeout)
+    raise typer.Exit(run_conform(options))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

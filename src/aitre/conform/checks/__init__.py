@@ -1,0 +1,14 @@
+"""The semantic checks, one module per area; importing this package registers them all."""
+
+from aitre.conform.checks import (  # noqa: F401 - imported for their registrations
+    audio,
+    auth,
+    chat,
+    completions,
+    embeddings,
+    errors,
+    images,
+    midjourney,
+    models,
+    streaming,
+)

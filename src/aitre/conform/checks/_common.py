@@ -1,0 +1,161 @@
+"""Helpers shared by the area modules: operation names, request bodies and recurring assertions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aitre.conform.client import Exchange
+from aitre.conform.context import CheckContext
+from aitre.conform.failures import ContractViolation, Skipped, expect
+
+CHAT = "POST /v1/chat/completions"
+COMPLETIONS = "POST /v1/completions"
+EMBEDDINGS = "POST /v1/embeddings"
+MODELS = "GET /v1/models"
+MODEL = "GET /v1/models/{model}"
+IMAGES = "POST /v1/images/generations"
+IMAGE_EDITS = "POST /v1/images/edits"
+IMAGE_VARIATIONS = "POST /v1/images/variations"
+SPEECH = "POST /v1/audio/speech"
+TRANSCRIPTIONS = "POST /v1/audio/transcriptions"
+TRANSLATIONS = "POST /v1/audio/translations"
+MJ_IMAGINE = "POST /mj/submit/imagine"
+MJ_ACTION = "POST /mj/submit/action"
+MJ_FETCH = "GET /mj/task/{id}/fetch"
+MJ_LIST = "POST /mj/task/list-by-condition"
+MJ_SEED = "GET /mj/task/{id}/image-seed"
+
+FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
+# A prompt whose honest answer is long, so a small max_tokens truncates it.
+LONG_ANSWER_PROMPT = "Count from 1 to 50, separated by spaces."
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+def is_int(value: Any) -> bool:
+    """An integer that is not a bool (JSON `true` must not pass as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def chat_body(ctx: CheckContext, content: str = "Say hello.", **extra: Any) -> dict[str, Any]:
+    """A small chat request for the run's chat model, with max_tokens capped."""
+    body: dict[str, Any] = {
+        "model": ctx.model("chat"),
+        "messages": [{"role": "user", "content": content}],
+        "max_tokens": ctx.limits.max_tokens,
+    }
+    body.update(extra)
+    return body
+
+
+def ok_json(exchange: Exchange) -> dict[str, Any]:
+    """A 200 answer's JSON object, or the failure saying why it is not one."""
+    exchange.require_status(200)
+    return exchange.json_object()
+
+
+def error_shape_problem(exchange: Exchange) -> str | None:
+    """Why this answer is not the OpenAI error object (None when it is)."""
+    return error_body_problem(exchange.content_type, exchange.body)
+
+
+def error_body_problem(content_type: str, body: bytes) -> str | None:
+    """Why a body with this media type is not the OpenAI error object (None when it is)."""
+    if content_type != "application/json":
+        return f"Content-Type is {content_type or '(none)'}, not application/json"
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return f"body is not JSON: {body[:80]!r}"
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return f"body has no `error` object: {body[:120]!r}"
+    for name in ("message", "type"):
+        if not isinstance(error.get(name), str):
+            return f"error.{name} is {error.get(name)!r}, not a string"
+    for name in ("param", "code"):
+        if name not in error:
+            return f"error.{name} is missing (it is required, null when not applicable)"
+        if error[name] is not None and not isinstance(error[name], str):
+            return f"error.{name} is {error[name]!r}, not a string or null"
+    return None
+
+
+def require_error(exchange: Exchange, *statuses: int) -> dict[str, Any]:
+    """The status is one of `statuses` and the body is the OpenAI error object; returns `error`."""
+    exchange.require_status(*statuses)
+    problem = error_shape_problem(exchange)
+    if problem:
+        raise ContractViolation(f"{exchange.status} answer is not the OpenAI error object: {problem}")
+    error: dict[str, Any] = exchange.json()["error"]
+    return error
+
+
+def require_client_error(exchange: Exchange, what: str) -> dict[str, Any]:
+    """Invalid input got a 4xx with the error object (never 2xx or 5xx)."""
+    status = exchange.status or 0
+    if not 400 <= status < 500:
+        raise ContractViolation(f"{what} was answered {status}; invalid input must get a 4xx error")
+    return require_error(exchange, status)
+
+
+def check_usage(usage: Any, *, completion: bool = True) -> None:
+    """Usage counts are non-negative integers that add up, with details within their totals."""
+    expect(isinstance(usage, dict), f"usage is {type(usage).__name__}, not an object")
+    names = ("prompt_tokens", "completion_tokens", "total_tokens") if completion else ("prompt_tokens", "total_tokens")
+    for name in names:
+        expect(is_int(usage.get(name)) and usage[name] >= 0, f"usage.{name} is {usage.get(name)!r}")
+    if completion:
+        total = usage["prompt_tokens"] + usage["completion_tokens"]
+        expect(
+            usage["total_tokens"] == total,
+            f"usage.total_tokens is {usage['total_tokens']}, but prompt_tokens + completion_tokens = {total}",
+        )
+    else:
+        expect(
+            usage["total_tokens"] == usage["prompt_tokens"],
+            f"usage.total_tokens {usage['total_tokens']} differs from prompt_tokens {usage['prompt_tokens']}",
+        )
+    for parent, details in (
+        ("prompt_tokens", "prompt_tokens_details"),
+        ("completion_tokens", "completion_tokens_details"),
+    ):
+        detail = usage.get(details)
+        if not isinstance(detail, dict):
+            continue
+        for name, value in detail.items():
+            if is_int(value) and parent in usage:
+                expect(value <= usage[parent], f"usage.{details}.{name} = {value} exceeds usage.{parent}")
+
+
+def check_created(value: Any, where: str) -> None:
+    """`created` is integer Unix seconds (not milliseconds, not a float or a string)."""
+    expect(is_int(value), f"{where} is {value!r}, not an integer")
+    expect(946684800 <= value < 10_000_000_000, f"{where} = {value} is not Unix seconds")
+
+
+def check_id(value: Any, where: str) -> None:
+    expect(isinstance(value, str) and value != "", f"{where} is {value!r}, not a non-empty string")
+
+
+def skip_if_refused(exchange: Exchange, what: str) -> None:
+    """A 4xx for an optional, model-dependent feature is the server's right: skip rather than fail."""
+    if exchange.status is not None and 400 <= exchange.status < 500 and exchange.status not in (401, 404, 405):
+        problem = error_shape_problem(exchange)
+        if problem is None:
+            raise Skipped(f"the server refused {what} for this model ({exchange.status})")

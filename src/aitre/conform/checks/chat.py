@@ -1,0 +1,239 @@
+"""Chat completions: shape, choice count and order, token limits, stop, logprobs, usage, tools, JSON mode."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aitre.conform.checks._common import (
+    CHAT,
+    FINISH_REASONS,
+    LONG_ANSWER_PROMPT,
+    WEATHER_TOOL,
+    chat_body,
+    check_created,
+    check_id,
+    check_usage,
+    is_int,
+    is_number,
+    ok_json,
+    skip_if_refused,
+)
+from aitre.conform.context import CheckContext
+from aitre.conform.failures import ContractViolation, Skipped, expect
+from aitre.conform.registry import check
+
+
+def basic_chat(ctx: CheckContext) -> dict[str, Any]:
+    """One plain completion, shared by the checks that only read its shape."""
+    return ok_json(ctx.send_shared("chat:basic", CHAT, json_body=chat_body(ctx)))
+
+
+def choices_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = body.get("choices")
+    expect(isinstance(choices, list), f"choices is {type(choices).__name__}, not an array")
+    for position, choice in enumerate(choices):  # type: ignore[arg-type]
+        expect(isinstance(choice, dict), f"choices[{position}] is not an object")
+    return choices  # type: ignore[return-value]
+
+
+@check("chat", "shape", CHAT)
+def chat_completion_fields(ctx: CheckContext) -> None:
+    """A chat completion has object "chat.completion", a non-empty string id, integer Unix-second `created`,
+    a string model, assistant messages and a finish_reason from the enum.
+
+    Extra fields (`system_fingerprint`, `reasoning_content`, ...) are allowed; `model` may resolve an alias.
+    """
+    body = basic_chat(ctx)
+    expect(body.get("object") == "chat.completion", f"object is {body.get('object')!r}, not 'chat.completion'")
+    check_id(body.get("id"), "id")
+    check_created(body.get("created"), "created")
+    check_id(body.get("model"), "model")
+    choices = choices_of(body)
+    expect(len(choices) == 1, f"{len(choices)} choices for a request without n (expected 1)")
+    for position, choice in enumerate(choices):
+        message = choice.get("message")
+        expect(isinstance(message, dict), f"choices[{position}].message is not an object")
+        expect(message.get("role") == "assistant", f"choices[{position}].message.role is {message.get('role')!r}")
+        content = message.get("content")
+        expect(content is None or isinstance(content, str), f"choices[{position}].message.content is {content!r}")
+        if content is None:
+            expect(
+                message.get("tool_calls") or message.get("refusal") or message.get("audio"),
+                f"choices[{position}].message.content is null without tool_calls, refusal or audio",
+            )
+        reason = choice.get("finish_reason")
+        expect(reason in FINISH_REASONS, f"choices[{position}].finish_reason is {reason!r}")
+        expect(choice.get("logprobs") is None, f"choices[{position}].logprobs is set although not requested")
+
+
+@check("chat", "n choices", CHAT)
+def chat_n_choices_in_order(ctx: CheckContext) -> None:
+    """With n=2 the answer has exactly 2 choices whose `index` equals their position.
+
+    A model that cannot sample several choices may refuse n>1 with a 4xx (the check is then skipped).
+    """
+    exchange = ctx.send(CHAT, json_body=chat_body(ctx, n=ctx.limits.max_choices))
+    skip_if_refused(exchange, f"n={ctx.limits.max_choices}")
+    choices = choices_of(ok_json(exchange))
+    expect(len(choices) == ctx.limits.max_choices, f"{len(choices)} choices for n={ctx.limits.max_choices}")
+    for position, choice in enumerate(choices):
+        expect(choice.get("index") == position, f"choices[{position}].index is {choice.get('index')!r}")
+
+
+@check("chat", "max_tokens", CHAT)
+def chat_max_tokens_respected(ctx: CheckContext) -> None:
+    """completion_tokens never exceeds max_tokens, and finish_reason "length" only when the limit was reached.
+
+    Whether the model stops early is model-dependent; only the arithmetic between the two fields is checked.
+    """
+    limit = 3
+    exchange = ctx.send(CHAT, json_body=chat_body(ctx, LONG_ANSWER_PROMPT, max_tokens=limit))
+    body = ok_json(exchange)
+    choice = choices_of(body)[0]
+    usage = body.get("usage")
+    if not isinstance(usage, dict) or not is_int(usage.get("completion_tokens")):
+        raise Skipped("the answer has no usage, so token counts cannot be compared")
+    used = usage["completion_tokens"]
+    expect(used <= limit, f"completion_tokens = {used} exceeds max_tokens = {limit}")
+    if choice.get("finish_reason") == "length":
+        expect(used == limit, f"finish_reason is 'length' but only {used} of max_tokens = {limit} were used")
+    elif used == limit:
+        expect(
+            choice.get("finish_reason") in ("stop", "length", "content_filter"),
+            f"finish_reason {choice.get('finish_reason')!r} with the token limit used up",
+        )
+
+
+@check("chat", "stop", CHAT)
+def chat_stop_sequence_honoured(ctx: CheckContext) -> None:
+    """With `stop`, the returned content never contains a stop sequence.
+
+    Whether the model would have produced it is model-dependent; its absence from the text is not.
+    """
+    stops = [" 3", "3 "]
+    body = ok_json(ctx.send(CHAT, json_body=chat_body(ctx, LONG_ANSWER_PROMPT, stop=stops)))
+    for position, choice in enumerate(choices_of(body)):
+        content = (choice.get("message") or {}).get("content") or ""
+        for stop in stops:
+            expect(stop not in content, f"choices[{position}].message.content contains the stop sequence {stop!r}")
+
+
+@check("chat", "logprobs", CHAT)
+def chat_logprobs_sizes(ctx: CheckContext) -> None:
+    """With logprobs=true and top_logprobs=2, every content token has a logprob and at most 2 alternatives.
+
+    Models that do not expose logprobs may refuse with a 4xx (skipped); fewer than 2 alternatives is allowed.
+    """
+    exchange = ctx.send(CHAT, json_body=chat_body(ctx, logprobs=True, top_logprobs=2))
+    skip_if_refused(exchange, "logprobs")
+    body = ok_json(exchange)
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    for position, choice in enumerate(choices_of(body)):
+        logprobs = choice.get("logprobs")
+        expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {logprobs!r} although requested")
+        content = logprobs.get("content")
+        expect(isinstance(content, list), f"choices[{position}].logprobs.content is not an array")
+        text = (choice.get("message") or {}).get("content") or ""
+        expect(not text or content, f"choices[{position}] has text but no token logprobs")
+        if is_int(usage.get("completion_tokens")):
+            expect(
+                len(content) <= usage["completion_tokens"],
+                f"{len(content)} token logprobs for {usage['completion_tokens']} completion tokens",
+            )
+        for token_position, token in enumerate(content):
+            where = f"choices[{position}].logprobs.content[{token_position}]"
+            expect(isinstance(token, dict) and isinstance(token.get("token"), str), f"{where}.token is missing")
+            expect(
+                is_number(token.get("logprob")) and token["logprob"] <= 0,
+                f"{where}.logprob is {token.get('logprob')!r}",
+            )
+            top = token.get("top_logprobs")
+            expect(isinstance(top, list) and len(top) <= 2, f"{where}.top_logprobs has {top!r} (at most 2 expected)")
+
+
+@check("chat", "usage", CHAT)
+def chat_usage_adds_up(ctx: CheckContext) -> None:
+    """usage.total_tokens = prompt_tokens + completion_tokens, prompt_tokens > 0, details within totals.
+
+    `usage` is optional in the format: an answer without it is skipped, not failed.
+    """
+    usage = basic_chat(ctx).get("usage")
+    if usage is None:
+        raise Skipped("the answer carries no usage")
+    check_usage(usage)
+    expect(usage["prompt_tokens"] > 0, "usage.prompt_tokens is 0 for a non-empty prompt")
+
+
+def _tool_calls(choice: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    calls = (choice.get("message") or {}).get("tool_calls")
+    expect(isinstance(calls, list) and calls, f"{where}.message.tool_calls is {calls!r}, expected tool calls")
+    ids: set[str] = set()
+    for position, call in enumerate(calls):  # type: ignore[arg-type]
+        at = f"{where}.message.tool_calls[{position}]"
+        expect(isinstance(call, dict) and call.get("type") == "function", f"{at}.type is not 'function'")
+        check_id(call.get("id"), f"{at}.id")
+        expect(call["id"] not in ids, f"{at}.id {call['id']!r} repeats an earlier call's id")
+        ids.add(call["id"])
+        function = call.get("function") or {}
+        expect(function.get("name") == "get_weather", f"{at}.function.name is {function.get('name')!r}")
+        arguments = function.get("arguments")
+        expect(isinstance(arguments, str), f"{at}.function.arguments is {type(arguments).__name__}, not a JSON string")
+        try:
+            parsed = json.loads(arguments)
+        except ValueError:
+            raise ContractViolation(f"{at}.function.arguments is not valid JSON: {arguments[:80]!r}") from None
+        expect(isinstance(parsed, dict), f"{at}.function.arguments is JSON but not an object")
+    return calls  # type: ignore[return-value]
+
+
+@check("chat", "tool calls", CHAT)
+def chat_tool_choice_required(ctx: CheckContext) -> None:
+    """tool_choice "required" gives tool_calls (unique ids, type function, JSON-object arguments) and
+    finish_reason "tool_calls".
+
+    The argument values are the model's choice; only their JSON form is checked.
+    """
+    body = chat_body(ctx, "What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice="required", max_tokens=64)
+    for position, choice in enumerate(choices_of(ok_json(ctx.send(CHAT, json_body=body)))):
+        _tool_calls(choice, f"choices[{position}]")
+        reason = choice.get("finish_reason")
+        expect(reason == "tool_calls", f"choices[{position}].finish_reason is {reason!r}, not 'tool_calls'")
+
+
+@check("chat", "tool calls", CHAT)
+def chat_named_tool_choice(ctx: CheckContext) -> None:
+    """A named function in tool_choice gives a call to exactly that function with JSON-object arguments.
+
+    finish_reason may be "tool_calls" or "stop": OpenAI answers "stop" when one named function is forced.
+    """
+    forced = {"type": "function", "function": {"name": "get_weather"}}
+    body = chat_body(ctx, "What is the weather in Rome?", tools=[WEATHER_TOOL], tool_choice=forced, max_tokens=64)
+    for position, choice in enumerate(choices_of(ok_json(ctx.send(CHAT, json_body=body)))):
+        _tool_calls(choice, f"choices[{position}]")
+        reason = choice.get("finish_reason")
+        expect(reason in ("tool_calls", "stop"), f"choices[{position}].finish_reason is {reason!r}")
+
+
+@check("chat", "json mode", CHAT)
+def chat_json_object_mode(ctx: CheckContext) -> None:
+    """response_format json_object gives message content that parses as a JSON object.
+
+    An answer cut by max_tokens (finish_reason "length") cannot be judged and is skipped.
+    """
+    body = chat_body(
+        ctx,
+        'Reply with a JSON object {"greeting": "<one word>"} and nothing else.',
+        response_format={"type": "json_object"},
+        max_tokens=64,
+    )
+    for position, choice in enumerate(choices_of(ok_json(ctx.send(CHAT, json_body=body)))):
+        if choice.get("finish_reason") == "length":
+            raise Skipped("the JSON answer was cut by max_tokens")
+        content = (choice.get("message") or {}).get("content")
+        expect(isinstance(content, str), f"choices[{position}].message.content is {content!r}")
+        try:
+            parsed = json.loads(content)  # type: ignore[arg-type]
+        except ValueError:
+            raise ContractViolation(f"choices[{position}] content is not JSON: {content[:80]!r}") from None
+        expect(isinstance(parsed, dict), f"choices[{position}] content is JSON but not an object")

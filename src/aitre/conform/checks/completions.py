@@ -1,0 +1,164 @@
+"""Legacy completions: shape, n x prompts choices in order, echo, logprobs sizes, limits, stop and usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aitre.conform.checks._common import (
+    COMPLETIONS,
+    LONG_ANSWER_PROMPT,
+    check_created,
+    check_id,
+    check_usage,
+    is_int,
+    ok_json,
+    skip_if_refused,
+)
+from aitre.conform.context import CheckContext
+from aitre.conform.failures import Skipped, expect
+from aitre.conform.registry import check
+
+COMPLETION_FINISH_REASONS = frozenset({"stop", "length", "content_filter"})
+
+
+def completion_body(ctx: CheckContext, prompt: Any = "Say hello.", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": ctx.model("completions"), "prompt": prompt, "max_tokens": ctx.limits.max_tokens}
+    body.update(extra)
+    return body
+
+
+def choices_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = body.get("choices")
+    expect(isinstance(choices, list), f"choices is {type(choices).__name__}, not an array")
+    for position, choice in enumerate(choices):  # type: ignore[arg-type]
+        expect(isinstance(choice, dict), f"choices[{position}] is not an object")
+        expect(isinstance(choice.get("text"), str), f"choices[{position}].text is {choice.get('text')!r}")
+    return choices  # type: ignore[return-value]
+
+
+def basic_completion(ctx: CheckContext) -> dict[str, Any]:
+    return ok_json(ctx.send_shared("completions:basic", COMPLETIONS, json_body=completion_body(ctx)))
+
+
+@check("completions", "shape", COMPLETIONS)
+def completion_fields(ctx: CheckContext) -> None:
+    """A completion has object "text_completion", a string id, integer `created`, a model, and choices with
+    text, index and a finish_reason in stop/length/content_filter; logprobs is null when not requested.
+
+    Extra fields are allowed.
+    """
+    body = basic_completion(ctx)
+    expect(body.get("object") == "text_completion", f"object is {body.get('object')!r}, not 'text_completion'")
+    check_id(body.get("id"), "id")
+    check_created(body.get("created"), "created")
+    check_id(body.get("model"), "model")
+    choices = choices_of(body)
+    expect(len(choices) == 1, f"{len(choices)} choices for one prompt without n")
+    for position, choice in enumerate(choices):
+        reason = choice.get("finish_reason")
+        expect(reason in COMPLETION_FINISH_REASONS, f"choices[{position}].finish_reason is {reason!r}")
+        expect(choice.get("logprobs") is None, f"choices[{position}].logprobs is set although not requested")
+
+
+@check("completions", "n choices", COMPLETIONS)
+def completion_choices_are_n_per_prompt(ctx: CheckContext) -> None:
+    """Two prompts with n=2 give 4 choices, `index` 0..3 in order (n per prompt, prompts in order).
+
+    A model that cannot sample several choices may refuse n>1 with a 4xx (skipped).
+    """
+    n = ctx.limits.max_choices
+    exchange = ctx.send(COMPLETIONS, json_body=completion_body(ctx, ["Say hello.", "Say bye."], n=n))
+    skip_if_refused(exchange, f"n={n} with two prompts")
+    choices = choices_of(ok_json(exchange))
+    expect(len(choices) == 2 * n, f"{len(choices)} choices for 2 prompts x n={n}")
+    for position, choice in enumerate(choices):
+        expect(choice.get("index") == position, f"choices[{position}].index is {choice.get('index')!r}")
+
+
+@check("completions", "echo", COMPLETIONS)
+def completion_echo_prefixes_prompt(ctx: CheckContext) -> None:
+    """With echo=true every choice's text starts with its prompt.
+
+    Some models refuse echo (4xx, skipped); what follows the prompt is the model's.
+    """
+    prompt = "The sky is"
+    exchange = ctx.send(COMPLETIONS, json_body=completion_body(ctx, prompt, echo=True))
+    skip_if_refused(exchange, "echo")
+    for position, choice in enumerate(choices_of(ok_json(exchange))):
+        text = choice["text"]
+        expect(text.startswith(prompt), f"choices[{position}].text {text[:60]!r} does not start with the prompt")
+
+
+@check("completions", "logprobs", COMPLETIONS)
+def completion_logprobs_sizes(ctx: CheckContext) -> None:
+    """With logprobs=2, each choice's tokens, token_logprobs and text_offset have one entry per token, and
+    each top_logprobs entry has at most 3 alternatives (logprobs + 1).
+
+    Models that do not expose logprobs may refuse with a 4xx (skipped).
+    """
+    exchange = ctx.send(COMPLETIONS, json_body=completion_body(ctx, logprobs=2))
+    skip_if_refused(exchange, "logprobs")
+    for position, choice in enumerate(choices_of(ok_json(exchange))):
+        logprobs = choice.get("logprobs")
+        expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {logprobs!r} although requested")
+        tokens = logprobs.get("tokens")
+        expect(isinstance(tokens, list), f"choices[{position}].logprobs.tokens is not an array")
+        expect(not choice["text"] or tokens, f"choices[{position}] has text but no tokens")
+        for name in ("token_logprobs", "text_offset", "top_logprobs"):
+            values = logprobs.get(name)
+            if values is None:
+                continue
+            expect(
+                isinstance(values, list) and len(values) == len(tokens),
+                f"choices[{position}].logprobs.{name} has {len(values) if isinstance(values, list) else values!r} "
+                f"entries for {len(tokens)} tokens",
+            )
+        for token_position, top in enumerate(logprobs.get("top_logprobs") or []):
+            expect(
+                top is None or (isinstance(top, dict) and len(top) <= 3),
+                f"choices[{position}].logprobs.top_logprobs[{token_position}] has {top!r} (at most 3 expected)",
+            )
+
+
+@check("completions", "max_tokens", COMPLETIONS)
+def completion_max_tokens_respected(ctx: CheckContext) -> None:
+    """completion_tokens never exceeds max_tokens, and finish_reason "length" only when it was reached.
+
+    Whether the model stops early is model-dependent; only the two fields are compared.
+    """
+    limit = 3
+    body = ok_json(ctx.send(COMPLETIONS, json_body=completion_body(ctx, LONG_ANSWER_PROMPT, max_tokens=limit)))
+    choice = choices_of(body)[0]
+    usage = body.get("usage")
+    if not isinstance(usage, dict) or not is_int(usage.get("completion_tokens")):
+        raise Skipped("the answer has no usage, so token counts cannot be compared")
+    used = usage["completion_tokens"]
+    expect(used <= limit, f"completion_tokens = {used} exceeds max_tokens = {limit}")
+    if choice.get("finish_reason") == "length":
+        expect(used == limit, f"finish_reason is 'length' but only {used} of max_tokens = {limit} were used")
+
+
+@check("completions", "stop", COMPLETIONS)
+def completion_stop_sequence_honoured(ctx: CheckContext) -> None:
+    """With `stop`, no returned text contains a stop sequence.
+
+    Whether the model would have produced it is model-dependent.
+    """
+    stops = [" 3", "3 "]
+    body = ok_json(ctx.send(COMPLETIONS, json_body=completion_body(ctx, LONG_ANSWER_PROMPT, stop=stops)))
+    for position, choice in enumerate(choices_of(body)):
+        for stop in stops:
+            expect(stop not in choice["text"], f"choices[{position}].text contains the stop sequence {stop!r}")
+
+
+@check("completions", "usage", COMPLETIONS)
+def completion_usage_adds_up(ctx: CheckContext) -> None:
+    """usage.total_tokens = prompt_tokens + completion_tokens, prompt_tokens > 0.
+
+    `usage` is optional in the format: an answer without it is skipped.
+    """
+    usage = basic_completion(ctx).get("usage")
+    if usage is None:
+        raise Skipped("the answer carries no usage")
+    check_usage(usage)
+    expect(usage["prompt_tokens"] > 0, "usage.prompt_tokens is 0 for a non-empty prompt")

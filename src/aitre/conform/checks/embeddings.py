@@ -1,0 +1,119 @@
+"""Embeddings: one vector per input in order, equal lengths, dimensions, base64 encoding, usage."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from aitre.conform.checks._common import EMBEDDINGS, check_usage, is_number, ok_json, skip_if_refused
+from aitre.conform.context import CheckContext
+from aitre.conform.failures import ContractViolation, Skipped, expect
+from aitre.conform.registry import check
+
+INPUTS = ["The quick brown fox.", "Jumps over", "the lazy dog."]
+DIMENSIONS = 8
+
+
+def embed(ctx: CheckContext, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": ctx.model("embeddings"), "input": INPUTS}
+    body.update(extra)
+    return body
+
+
+def data_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    expect(body.get("object") == "list", f"object is {body.get('object')!r}, not 'list'")
+    data = body.get("data")
+    expect(isinstance(data, list), f"data is {type(data).__name__}, not an array")
+    expect(len(data) == count, f"{len(data)} embeddings for {count} inputs")  # type: ignore[arg-type]
+    for position, item in enumerate(data):  # type: ignore[arg-type]
+        expect(isinstance(item, dict), f"data[{position}] is not an object")
+        expect(item.get("object") == "embedding", f"data[{position}].object is {item.get('object')!r}")
+        expect(item.get("index") == position, f"data[{position}].index is {item.get('index')!r}")
+    return data  # type: ignore[return-value]
+
+
+def float_vectors(ctx: CheckContext) -> list[list[float]]:
+    """The default-encoded embeddings of INPUTS (shared)."""
+
+    def fetch() -> list[list[float]]:
+        data = data_of(ok_json(ctx.send(EMBEDDINGS, json_body=embed(ctx))), len(INPUTS))
+        vectors = []
+        for position, item in enumerate(data):
+            vector = item.get("embedding")
+            expect(
+                isinstance(vector, list) and vector and all(is_number(value) for value in vector),
+                f"data[{position}].embedding is {str(vector)[:60]}, not a non-empty array of numbers "
+                "(float is the default encoding)",
+            )
+            vectors.append(vector)
+        return vectors
+
+    return ctx.shared("embeddings:float", fetch)
+
+
+@check("embeddings", "count and order", EMBEDDINGS)
+def embedding_count_and_index(ctx: CheckContext) -> None:
+    """Three inputs give object "list" with three "embedding" items, `index` 0..2 in order, all of one length.
+
+    The vector length is the model's; only equality across items is required.
+    """
+    lengths = {len(vector) for vector in float_vectors(ctx)}
+    expect(len(lengths) == 1, f"vectors of different lengths {sorted(lengths)} in one answer")
+
+
+@check("embeddings", "float default", EMBEDDINGS)
+def embedding_float_by_default(ctx: CheckContext) -> None:
+    """Without encoding_format every embedding is an array of numbers, not a base64 string.
+
+    The openai SDK asks for base64 itself when it wants it, so the default must stay float.
+    """
+    float_vectors(ctx)
+
+
+@check("embeddings", "dimensions", EMBEDDINGS)
+def embedding_dimensions_honoured(ctx: CheckContext) -> None:
+    """With dimensions=8 every vector has exactly 8 numbers.
+
+    Models without adjustable dimensions (text-embedding-ada-002) may refuse with a 4xx (skipped).
+    """
+    exchange = ctx.send(EMBEDDINGS, json_body=embed(ctx, dimensions=DIMENSIONS))
+    skip_if_refused(exchange, "dimensions")
+    for position, item in enumerate(data_of(ok_json(exchange), len(INPUTS))):
+        vector = item.get("embedding")
+        expect(isinstance(vector, list), f"data[{position}].embedding is not an array")
+        expect(len(vector) == DIMENSIONS, f"data[{position}] has {len(vector)} numbers for dimensions={DIMENSIONS}")
+
+
+@check("embeddings", "base64", EMBEDDINGS)
+def embedding_base64_decodes(ctx: CheckContext) -> None:
+    """encoding_format "base64" gives strings that decode to 4 x dimensions bytes (little-endian float32).
+
+    The dimension is the one the same request gives as floats.
+    """
+    expected = len(float_vectors(ctx)[0]) * 4
+    data = data_of(ok_json(ctx.send(EMBEDDINGS, json_body=embed(ctx, encoding_format="base64"))), len(INPUTS))
+    for position, item in enumerate(data):
+        value = item.get("embedding")
+        expect(isinstance(value, str), f"data[{position}].embedding is {type(value).__name__}, not a base64 string")
+        try:
+            raw = base64.b64decode(value, validate=True)  # type: ignore[arg-type]
+        except (binascii.Error, ValueError):
+            raise ContractViolation(f"data[{position}].embedding is not valid base64: {value[:40]!r}") from None
+        expect(len(raw) == expected, f"data[{position}] decodes to {len(raw)} bytes, expected {expected} (4 x dim)")
+
+
+@check("embeddings", "usage", EMBEDDINGS)
+def embedding_usage_adds_up(ctx: CheckContext) -> None:
+    """usage has prompt_tokens > 0 and total_tokens equal to it (embeddings have no completion tokens).
+
+    Extra usage fields are allowed.
+    """
+    float_vectors(ctx)
+    body = ok_json(ctx.send_shared("embeddings:single", EMBEDDINGS, json_body=embed(ctx, input="Hello there.")))
+    data_of(body, 1)
+    usage = body.get("usage")
+    if usage is None:
+        raise Skipped("the answer carries no usage")
+    check_usage(usage, completion=False)
+    expect(usage["prompt_tokens"] > 0, "usage.prompt_tokens is 0 for a non-empty input")

@@ -1,0 +1,207 @@
+"""MidJourney tasks: submit, poll to a terminal state, press a button, list by ids, unknown ids."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aitre.conform.checks._common import (
+    MJ_ACTION,
+    MJ_FETCH,
+    MJ_IMAGINE,
+    MJ_LIST,
+    MJ_SEED,
+    is_int,
+    ok_json,
+    require_error,
+)
+from aitre.conform.context import CheckContext
+from aitre.conform.failures import ContractViolation, Skipped, expect
+from aitre.conform.registry import check
+
+STATUSES = frozenset({"NOT_START", "SUBMITTED", "MODAL", "IN_PROGRESS", "FAILURE", "SUCCESS", "CANCEL", ""})
+TERMINAL = frozenset({"SUCCESS", "FAILURE", "CANCEL"})
+# A task never moves backwards through these ranks (MODAL waits at the same stage as IN_PROGRESS).
+_RANK = {"": 0, "NOT_START": 0, "SUBMITTED": 1, "IN_PROGRESS": 2, "MODAL": 2, "SUCCESS": 3, "FAILURE": 3, "CANCEL": 3}
+PROGRESS = re.compile(r"^((100|[1-9]?[0-9])%)?$")
+# Codes that mean "a task exists now": 1 submitted, 21 exists / waits for a modal, 22 queued.
+ACCEPTED_CODES = frozenset({1, 21, 22})
+PROMPT = "a small red cube on a white table --v 6"
+
+
+@dataclass
+class TaskRun:
+    """A submitted task and every state it was fetched in, oldest first."""
+
+    task_id: str
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def final(self) -> dict[str, Any]:
+        return self.snapshots[-1]
+
+
+def submit(ctx: CheckContext, operation: str, body: dict[str, Any]) -> str:
+    """Submit a task and return its id; a refusal code skips (the relay's right), a malformed answer fails."""
+    answer = ok_json(ctx.send(operation, json_body=body))
+    code = answer.get("code")
+    expect(is_int(code), f"submit answer code is {code!r}, not an integer")
+    expect(isinstance(answer.get("description"), str), f"submit answer description is {answer.get('description')!r}")
+    if code not in ACCEPTED_CODES:
+        raise Skipped(f"the relay refused the submission: code {code} ({answer.get('description')})")
+    result = answer.get("result")
+    expect(isinstance(result, str) and result, f"code {code} but result is {result!r}, not a task id")
+    return result  # type: ignore[return-value]
+
+
+def _check_snapshot(task: dict[str, Any], task_id: str, where: str) -> None:
+    expect(task.get("id") == task_id, f"{where}: id is {task.get('id')!r}, fetched {task_id!r}")
+    status = task.get("status")
+    expect(status in STATUSES, f"{where}: status {status!r} is not in the enum")
+    progress = task.get("progress")
+    well_formed = progress is None or (isinstance(progress, str) and PROGRESS.match(progress))
+    expect(well_formed, f"{where}: progress {progress!r} is not `N%`")
+    times = [(name, task.get(name)) for name in ("submitTime", "startTime", "finishTime")]
+    set_times = [(name, value) for name, value in times if value]
+    for name, value in set_times:
+        expect(is_int(value) and value > 10**11, f"{where}: {name} = {value!r} is not Unix milliseconds")
+    for (first, a), (second, b) in itertools.pairwise(set_times):
+        expect(a <= b, f"{where}: {first} {a} is after {second} {b}")
+    if status == "SUCCESS":
+        expect(progress == "100%", f"{where}: SUCCESS with progress {progress!r}")
+        expect(task.get("finishTime"), f"{where}: SUCCESS without finishTime")
+        expect(isinstance(task.get("imageUrl"), str) and task["imageUrl"], f"{where}: SUCCESS without imageUrl")
+    if status == "FAILURE":
+        expect(isinstance(task.get("failReason"), str) and task["failReason"], f"{where}: FAILURE without failReason")
+
+
+def poll(ctx: CheckContext, task_id: str) -> TaskRun:
+    """Fetch a task until it is terminal, checking every snapshot; bounded in fetches and time."""
+    run = TaskRun(task_id)
+    limits = ctx.limits
+    delay, started = 0.05, time.monotonic()
+    for attempt in range(limits.mj_max_polls):
+        task = ok_json(ctx.send(MJ_FETCH, path=f"/mj/task/{task_id}/fetch"))
+        _check_snapshot(task, task_id, f"fetch #{attempt + 1}")
+        if run.snapshots:
+            before, now = run.snapshots[-1].get("status"), task.get("status")
+            expect(_RANK[now] >= _RANK[before], f"fetch #{attempt + 1}: status went back from {before} to {now}")
+        run.snapshots.append(task)
+        if task.get("status") in TERMINAL:
+            return run
+        if time.monotonic() - started > limits.mj_max_wait:
+            break
+        time.sleep(delay)
+        delay = min(delay * 1.5, limits.mj_poll_interval)
+    raise ContractViolation(
+        f"task {task_id} still {run.final.get('status')!r} after {len(run.snapshots)} fetches "
+        f"and {time.monotonic() - started:.0f} s"
+    )
+
+
+def imagine(ctx: CheckContext) -> TaskRun:
+    """One imagine task polled to its end, shared by the MJ checks."""
+    return ctx.shared("mj:imagine", lambda: poll(ctx, submit(ctx, MJ_IMAGINE, {"prompt": PROMPT})))
+
+
+@check("midjourney", "submit", MJ_IMAGINE)
+def mj_submit_answer_shape(ctx: CheckContext) -> None:
+    """POST /mj/submit/imagine answers 200 `{code, description, result}`; codes 1/21/22 carry a task id.
+
+    Other codes (23 queue full, 24 banned prompt) are refusals the relay may give: skipped, not failed.
+    """
+    imagine(ctx)
+
+
+@check("midjourney", "lifecycle", MJ_IMAGINE, MJ_FETCH)
+def mj_task_reaches_terminal_state(ctx: CheckContext) -> None:
+    """Polling a new imagine task: status in the enum and never moving back, progress `N%`, ms timestamps in
+    order, ending SUCCESS (progress 100%, imageUrl, finishTime) or FAILURE (failReason) within the poll bound.
+
+    Unset timestamps may be 0 or null; a relay that has not polled upstream yet may report status "".
+    """
+    final = imagine(ctx).final
+    expect(final.get("action") in (None, "", "IMAGINE"), f"the imagine task has action {final.get('action')!r}")
+
+
+@check("midjourney", "action", MJ_IMAGINE, MJ_FETCH, MJ_ACTION)
+def mj_button_action_starts_new_task(ctx: CheckContext) -> None:
+    """Pressing a button of a finished task (/mj/submit/action with its customId) starts a new task with
+    another id that is fetchable and reaches a terminal state.
+
+    An upsample button is preferred; a task that failed has no buttons and skips the check.
+    """
+    source = imagine(ctx).final
+    if source.get("status") != "SUCCESS":
+        raise Skipped(f"the imagine task ended {source.get('status')}, so it has no buttons")
+    buttons = [b for b in source.get("buttons") or [] if isinstance(b, dict) and isinstance(b.get("customId"), str)]
+    expect(buttons, "a SUCCESS imagine task has no buttons with a customId")
+    button = next((b for b in buttons if "upsample" in b["customId"]), buttons[0])
+    new_id = submit(ctx, MJ_ACTION, {"taskId": source["id"], "customId": button["customId"]})
+    expect(new_id != source["id"], f"the action returned the source task's own id {new_id!r}")
+    poll(ctx, new_id)
+
+
+@check("midjourney", "list", MJ_IMAGINE, MJ_LIST)
+def mj_list_by_condition_returns_requested(ctx: CheckContext) -> None:
+    """list-by-condition with a known and an unknown id returns an array holding the known task only.
+
+    Order is not specified; the items may carry any task fields.
+    """
+    task_id = imagine(ctx).task_id
+    unknown = f"9{secrets.randbelow(10**15):015d}"
+    answer = ctx.send(MJ_LIST, json_body={"ids": [task_id, unknown]})
+    answer.require_status(200)
+    items = answer.json()
+    expect(isinstance(items, list), f"list-by-condition answered {type(items).__name__}, not an array")
+    ids = [item.get("id") for item in items if isinstance(item, dict)]
+    expect(task_id in ids, f"the known task {task_id} is missing from {ids}")
+    extra = sorted(set(ids) - {task_id})
+    expect(not extra, f"list-by-condition returned ids that were not asked for: {extra}")
+
+
+@check("midjourney", "unknown id", MJ_FETCH)
+def mj_unknown_task_is_404(ctx: CheckContext) -> None:
+    """Fetching a task id that does not exist gets 404 with the error object.
+
+    novicezk's proxy answers 200 with an empty body; the spec does not allow that.
+    """
+    unknown = f"9{secrets.randbelow(10**15):015d}"
+    require_error(ctx.send(MJ_FETCH, path=f"/mj/task/{unknown}/fetch"), 404)
+
+
+@check("midjourney", "mj-api-secret", MJ_LIST)
+def mj_secret_header_accepted(ctx: CheckContext) -> None:
+    """On /mj routes the key is also accepted in the `mj-api-secret` header instead of Authorization.
+
+    The spec declares it as an alternative security scheme (midjourney-proxy clients send it).
+    """
+    key = ctx.client.auth_headers().get("Authorization", "").removeprefix("Bearer ")
+    if not key:
+        raise Skipped("no API key configured")
+    answer = ctx.send(MJ_LIST, json_body={"ids": []}, auth=False, headers={"mj-api-secret": key})
+    answer.require_status(200)
+    expect(isinstance(answer.json(), list), "list-by-condition with mj-api-secret did not answer an array")
+
+
+@check("midjourney", "image seed", MJ_IMAGINE, MJ_FETCH, MJ_SEED)
+def mj_image_seed_of_finished_task(ctx: CheckContext) -> None:
+    """GET /mj/task/{id}/image-seed of a finished imagine task answers `{code, description, result}`;
+    with code 1 the seed in `result` is a non-empty string.
+
+    A relay may refuse with another code (its upstream may not keep seeds): skipped, not failed.
+    """
+    source = imagine(ctx).final
+    if source.get("status") != "SUCCESS":
+        raise Skipped(f"the imagine task ended {source.get('status')}, so it has no seed")
+    answer = ok_json(ctx.send(MJ_SEED, path=f"/mj/task/{source['id']}/image-seed"))
+    code = answer.get("code")
+    expect(is_int(code), f"image-seed code is {code!r}, not an integer")
+    if code != 1:
+        raise Skipped(f"the relay gives no seed: code {code} ({answer.get('description')})")
+    seed = answer.get("result")
+    expect(isinstance(seed, str) and seed, f"image-seed code 1 with result {seed!r}")

@@ -1,0 +1,71 @@
+"""Models: the list is well formed, retrieving a listed model agrees with the list, unknown ids are 404."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aitre.conform.checks._common import MODEL, MODELS, check_id, is_int, ok_json, require_error
+from aitre.conform.context import CheckContext
+from aitre.conform.failures import Skipped, expect
+from aitre.conform.registry import check
+
+# Retrieving every model of a large relay costs a request each; a few show agreement as well.
+RETRIEVE_SAMPLE = 3
+
+
+def model_list(ctx: CheckContext) -> list[dict[str, Any]]:
+    """The `data` of GET /v1/models (shared with discovery's request when possible)."""
+    body = ok_json(ctx.send_shared("models:list", MODELS))
+    expect(body.get("object") == "list", f"object is {body.get('object')!r}, not 'list'")
+    data = body.get("data")
+    expect(isinstance(data, list), f"data is {type(data).__name__}, not an array")
+    return data  # type: ignore[return-value]
+
+
+@check("models", "list", MODELS)
+def model_list_is_well_formed(ctx: CheckContext) -> None:
+    """GET /v1/models is `{object: "list", data: [...]}`; every item has object "model", a unique id,
+    integer `created` and a string `owned_by`.
+
+    Extra item fields (`permission`, `root`, `supported_endpoint_types`) are allowed; an empty list is allowed.
+    """
+    seen: set[str] = set()
+    for position, item in enumerate(model_list(ctx)):
+        where = f"data[{position}]"
+        expect(isinstance(item, dict), f"{where} is not an object")
+        expect(item.get("object") == "model", f"{where}.object is {item.get('object')!r}, not 'model'")
+        check_id(item.get("id"), f"{where}.id")
+        expect(item["id"] not in seen, f"{where}.id {item['id']!r} is listed twice")
+        seen.add(item["id"])
+        expect(is_int(item.get("created")), f"{where}.created is {item.get('created')!r}, not an integer")
+        expect(isinstance(item.get("owned_by"), str), f"{where}.owned_by is {item.get('owned_by')!r}")
+
+
+@check("models", "retrieve", MODELS, MODEL)
+def model_retrieve_matches_list(ctx: CheckContext) -> None:
+    """GET /v1/models/{id} for a listed id returns the same id, object, created and owned_by as the list.
+
+    Checks the first few listed models only; fields beyond those four may differ.
+    """
+    items = [item for item in model_list(ctx) if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    if not items:
+        raise Skipped("the model list is empty")
+    for item in items[:RETRIEVE_SAMPLE]:
+        exchange = ctx.send(MODEL, path=f"/v1/models/{item['id']}")
+        got = ok_json(exchange)
+        for name in ("id", "object", "created", "owned_by"):
+            expect(
+                got.get(name) == item.get(name),
+                f"retrieve {item['id']!r}: {name} is {got.get(name)!r}, the list says {item.get(name)!r}",
+            )
+
+
+@check("models", "unknown id", MODEL)
+def unknown_model_retrieve_is_404(ctx: CheckContext) -> None:
+    """GET /v1/models/{id} for an id the server does not have gets 404 with the error object.
+
+    spec/DECISIONS.md G3: a 200 carrying an error body (as one-api answers) is a violation.
+    """
+    exchange = ctx.send(MODEL, path=f"/v1/models/aitre-no-such-model-{secrets.token_hex(4)}")
+    require_error(exchange, 404)

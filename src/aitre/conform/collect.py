@@ -1,0 +1,159 @@
+"""Turning what checks and schemathesis raised into redacted results, and deciding what is "not supported"."""
+
+from __future__ import annotations
+
+import shlex
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from aitre.conform.client import UNSUPPORTED_STATUSES, Exchange
+from aitre.conform.failures import Failure, NotSupportedButRequired
+from aitre.conform.redact import Redactor
+from aitre.conform.registry import CheckSpec
+from aitre.conform.results import CheckResult, FailureRecord, Outcome
+from aitre.conform.schema_checks import FEATURES, RULES, RawFailure, SchemaOutcome
+
+EXCERPT = 1500
+
+
+def unsupported_operations(
+    spec_operations: Iterable[str], log: Iterable[Exchange], schema: SchemaOutcome | None
+) -> list[str]:
+    """Spec operations whose every authenticated answer was 404, 405 or 501."""
+    known = set(spec_operations)
+    statuses: dict[str, list[int]] = defaultdict(list)
+    for exchange in log:
+        if exchange.authenticated and exchange.status is not None and exchange.operation in known:
+            statuses[exchange.operation].append(exchange.status)
+    if schema is not None:
+        for operation, seen in schema.statuses.items():
+            statuses[operation].extend(seen)
+    return sorted(op for op, seen in statuses.items() if seen and all(s in UNSUPPORTED_STATUSES for s in seen))
+
+
+def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> FailureRecord:
+    """A check's failure as reported, with the key removed from every field."""
+    exchange = failure.exchange if isinstance(failure.exchange, Exchange) else None
+    request = None
+    if exchange is not None:
+        body = exchange.request_body.decode("utf-8", errors="replace") if exchange.request_body else None
+        request = {
+            "method": exchange.method,
+            "url": exchange.url,
+            "headers": {name: redactor.curl(value) for name, value in exchange.request_headers.items()},
+            "body": redactor.text(body[:EXCERPT]) if body else None,
+            "form": exchange.request_form,
+            "files": exchange.request_files,
+        }
+    return FailureRecord(
+        check=spec.name,
+        area=spec.area,
+        feature=spec.feature,
+        operation=failure.operation or (exchange.operation if exchange else None),
+        title=failure.title,
+        message=redactor.text(failure.message),
+        request=request,
+        status=exchange.status if exchange else None,
+        response_excerpt=redactor.text(exchange.excerpt(EXCERPT)) if exchange else None,
+        curl=redactor.curl(exchange.curl()) if exchange else None,
+    )
+
+
+def apply_support(
+    result: CheckResult, spec: CheckSpec, unsupported: set[str], required: set[str], redactor: Redactor
+) -> CheckResult:
+    """Mark a check "not supported" when one of its operations is; a violation when its area is required."""
+    missing = [op for op in spec.operations if op in unsupported]
+    if not missing:
+        return result
+    reason = f"{', '.join(missing)} answers 404/405/501 to every authenticated request"
+    if spec.area not in required:
+        result.outcome, result.reason, result.failures = Outcome.NOT_SUPPORTED, reason, []
+        return result
+    failure = NotSupportedButRequired(f"{reason}, and --require names {spec.area}", operation=missing[0])
+    result.outcome, result.reason = Outcome.FAIL, reason
+    result.failures = [failure_record(spec, failure, redactor)]
+    return result
+
+
+def schema_results(
+    outcome: SchemaOutcome,
+    area_ops: Mapping[str, list[str]],
+    unsupported: set[str],
+    required: set[str],
+    redactor: Redactor,
+) -> list[CheckResult]:
+    """One result per area and schemathesis check that ran there (plus request failures)."""
+    results = []
+    for area, operations in area_ops.items():
+        supported = [op for op in operations if op not in unsupported]
+        for check in (*FEATURES, "network"):
+            failures = [raw for op in supported for raw in outcome.failures.get((op, check), [])]
+            count = sum(outcome.failure_counts.get((op, check), 0) for op in supported)
+            passes = sum(outcome.passes.get((op, check), 0) for op in supported)
+            feature = FEATURES.get(check, "schema")
+            result = CheckResult(
+                name=f"schemathesis.{check}",
+                area=area,
+                feature=feature,
+                rule=RULES.get(check, "Generated requests get an answer."),
+                outcome=Outcome.PASS,
+                operations=tuple(operations),
+                source="schemathesis",
+            )
+            if failures:
+                result.outcome = Outcome.FAIL
+                result.failures = [_schema_record(raw, area, feature, redactor) for raw in failures]
+                if count > len(failures):
+                    result.reason = f"{count} failing cases; the first {len(failures)} are shown"
+            elif passes:
+                result.reason = f"{passes} cases passed"
+            elif operations and not supported and check == "status_code_conformance":
+                result.outcome = Outcome.FAIL if area in required else Outcome.NOT_SUPPORTED
+                result.reason = "every operation of the area answers 404/405/501"
+            else:
+                continue
+            results.append(result)
+    return results
+
+
+def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor) -> FailureRecord:
+    body = None
+    if raw.request_body:
+        body = raw.request_body.decode("utf-8", errors="replace")[:EXCERPT]
+    request = None
+    if raw.method:
+        request = {
+            "method": raw.method,
+            "url": raw.url,
+            "headers": {name: redactor.curl(value) for name, value in raw.request_headers.items()},
+            "body": redactor.text(body) if body else None,
+        }
+    excerpt = None
+    if raw.response_body is not None:
+        text = raw.response_body.decode("utf-8", errors="replace")
+        excerpt = redactor.text(text[:EXCERPT])
+    return FailureRecord(
+        check=f"schemathesis.{raw.check}",
+        area=area,
+        feature=feature,
+        operation=raw.operation,
+        title=raw.title,
+        message=redactor.text(raw.message)[:4000],
+        request=request,
+        status=raw.status,
+        response_excerpt=excerpt,
+        curl=redactor.curl(_curl(raw)) if raw.method else None,
+    )
+
+
+def _curl(raw: RawFailure) -> str:
+    parts = ["curl", "-sS", "-X", raw.method or "GET", shlex.quote(raw.url or "")]
+    for name, value in raw.request_headers.items():
+        if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent", "accept"):
+            continue
+        escaped = f"{name}: {value}".replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
+        parts += ["-H", f'"{escaped}"']
+    if raw.request_body:
+        parts += ["--data-binary", shlex.quote(raw.request_body.decode("utf-8", errors="replace"))]
+    return " ".join(parts)

@@ -1,0 +1,89 @@
+"""What `aitre conform` does once typer has parsed its options: settings, run, print, write, exit code.
+
+Kept out of `aitre/cli.py` so the command stays a thin signature there; this module never imports typer.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from aitre.conform.areas import AREAS, parse_area_list
+from aitre.conform.errors import ConformError
+from aitre.conform.report import write_reports
+from aitre.conform.report.console import LiveProgress, print_report
+from aitre.conform.runner import run_conformance, run_embedded
+from aitre.conform.settings import ConformSettings, normalize_base_url, parse_model_overrides
+
+EXIT_CONFORMANT, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+DEFAULT_REPORT_DIR = Path("reports") / "conform"
+
+
+@dataclass
+class ConformOptions:
+    """The command line as typed (strings and numbers, not yet validated)."""
+
+    base_url: str | None = None
+    api_key: str | None = None
+    report_dir: Path | None = None
+    only: str | None = None
+    skip: str | None = None
+    require: str | None = None
+    model: list[str] = field(default_factory=list)
+    max_examples: int | None = None
+    seed: int | None = None
+    workers: int | None = None
+    budget: int | None = None
+    timeout: float | None = None
+
+
+def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
+    """Validated settings and whether to start the embedded server; ValueError with a one-line message."""
+    base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or ""
+    api_key = options.api_key if options.api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+    embedded = not base_url
+    areas = set(AREAS)
+    if options.only:
+        areas = set(parse_area_list(options.only))
+    if options.skip:
+        areas -= parse_area_list(options.skip)
+    if not areas:
+        raise ValueError("--only/--skip leave no area to test")
+    settings = ConformSettings(
+        base_url=normalize_base_url(base_url) if base_url else "http://127.0.0.1",
+        api_key=api_key,
+        areas=frozenset(areas),
+        required=parse_area_list(options.require, allow_all=True) if options.require else frozenset(),
+        models=parse_model_overrides(options.model),
+        report_dir=options.report_dir or DEFAULT_REPORT_DIR,
+        **{name: value for name, value in (("max_examples", options.max_examples), ("seed", options.seed),
+                                           ("workers", options.workers), ("budget", options.budget),
+                                           ("timeout", options.timeout)) if value is not None},
+    )
+    return settings, embedded
+
+
+def conform(options: ConformOptions, out: Console | None = None, err: Console | None = None) -> int:
+    """Run and report; returns the exit code (0 conformant, 1 violations, 2 usage or connection error)."""
+    out = out or Console()
+    err = err or Console(stderr=True)
+    try:
+        settings, embedded = build_settings(options)
+    except ValueError as exc:
+        err.print(f"aitre conform: {exc}", markup=False, highlight=False)
+        return EXIT_USAGE
+    try:
+        with LiveProgress(err) as progress:
+            report = (run_embedded(settings, listener=progress) if embedded
+                      else run_conformance(settings, listener=progress))
+    except ConformError as exc:
+        err.print(f"aitre conform: {exc}", markup=False, highlight=False)
+        return EXIT_USAGE
+    directory = settings.report_dir
+    if directory is not None:
+        write_reports(report, directory)
+    print_report(report, out, str(directory) if directory else None)
+    return EXIT_VIOLATIONS if report.violations else EXIT_CONFORMANT

@@ -1,0 +1,64 @@
+"""What a check sees: the client, the chosen models, the limits, and results shared between checks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from aitre.conform.client import ConformClient, Exchange
+from aitre.conform.failures import Skipped
+from aitre.conform.settings import ConformSettings, Limits
+
+T = TypeVar("T")
+
+
+class CheckContext:
+    """Shared by all checks of one run; thread-safe."""
+
+    def __init__(self, settings: ConformSettings, client: ConformClient, models: Mapping[str, str | None]) -> None:
+        self.settings = settings
+        self.client = client
+        self.models = dict(models)
+        self._shared: dict[str, tuple[bool, Any]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        # Exchanges seen by other clients (schemathesis), for the final checks: (operation, status, body).
+        self.foreign_responses: list[tuple[str, int, str, bytes]] = []
+
+    def __repr__(self) -> str:
+        return f"CheckContext({self.client.base_url!r})"
+
+    @property
+    def limits(self) -> Limits:
+        return self.settings.limits
+
+    def model(self, role: str) -> str:
+        """The model to use for `role`, or `Skipped` when none is known."""
+        name = self.models.get(role)
+        if not name:
+            raise Skipped(f"the server lists no {role} model; pass --model {role}=NAME")
+        return name
+
+    def send(self, operation: str, **kwargs: Any) -> Exchange:
+        """One request through the run's client (see `ConformClient.request`)."""
+        return self.client.request(operation, **kwargs)
+
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per run for `key`; later callers get the same value or the same exception."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._shared:
+                try:
+                    self._shared[key] = (True, compute())
+                except Exception as exc:  # replayed to every caller below
+                    self._shared[key] = (False, exc)
+            ok, value = self._shared[key]
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def send_shared(self, key: str, operation: str, **kwargs: Any) -> Exchange:
+        """A request sent once per run and shared by every check that asks for the same `key`."""
+        return self.shared(key, lambda: self.send(operation, **kwargs))

@@ -1,0 +1,22 @@
+"""Report writers (JSON, JUnit XML, HTML) and the rich console view of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aitre.conform.report.html import write_html
+from aitre.conform.report.json_report import report_dict, write_json
+from aitre.conform.report.junit import write_junit
+from aitre.conform.results import RunReport
+
+__all__ = ["report_dict", "write_html", "write_json", "write_junit", "write_reports"]
+
+
+def write_reports(report: RunReport, directory: Path) -> list[Path]:
+    """Write report.json, junit.xml and report.html into `directory` (created if needed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return [
+        write_json(report, directory / "report.json"),
+        write_junit(report, directory / "junit.xml"),
+        write_html(report, directory / "report.html"),
+    ]

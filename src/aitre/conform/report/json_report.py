@@ -1,0 +1,62 @@
+"""report.json: the whole run as data, with each failure's request, response excerpt and curl command."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from aitre import __version__
+from aitre.conform.results import RunReport
+
+
+def report_dict(report: RunReport) -> dict[str, Any]:
+    """The JSON document of a run (stable keys; CI tools read it)."""
+    counts = report.counts()
+    return {
+        "tool": "aitre conform",
+        "version": __version__,
+        "base_url": report.base_url,
+        "embedded_reference_server": report.embedded,
+        "elapsed_seconds": round(report.elapsed, 3),
+        "requests_sent": report.requests_sent,
+        "schemathesis_requests": report.schemathesis_requests,
+        "schemathesis_cases": report.schemathesis_cases,
+        "requests_per_second": round(report.requests_per_second, 1),
+        "budget": report.budget,
+        "seed": report.seed,
+        "max_examples": report.max_examples,
+        "areas": report.areas,
+        "required": report.required,
+        "models": report.models,
+        "model_sources": report.model_sources,
+        "summary": {**counts, "violations": len(report.violations)},
+        "unsupported_operations": report.unsupported_operations,
+        "notes": report.notes,
+        "matrix": [
+            {"area": area, "feature": feature, "outcome": outcome.value, "checks": [r.name for r in results]}
+            for area, feature, outcome, results in report.matrix()
+        ],
+        "results": [
+            {
+                "name": result.name,
+                "area": result.area,
+                "feature": result.feature,
+                "source": result.source,
+                "rule": result.rule,
+                "outcome": result.outcome.value,
+                "reason": result.reason,
+                "operations": list(result.operations),
+                "elapsed_seconds": round(result.elapsed, 3),
+                "failures": len(result.failures),
+            }
+            for result in report.results
+        ],
+        "failures": [asdict(failure) for result in report.results for failure in result.failures],
+    }
+
+
+def write_json(report: RunReport, path: Path) -> Path:
+    path.write_text(json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

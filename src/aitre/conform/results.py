@@ -1,0 +1,102 @@
+"""The outcome of a run as plain data: what reporters read. Everything here is already free of the key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_SUPPORTED = "not supported"
+    SKIPPED = "skipped"
+
+
+# When several results share one matrix cell, the cell shows the most telling outcome.
+_CELL_ORDER = (Outcome.FAIL, Outcome.PASS, Outcome.NOT_SUPPORTED, Outcome.SKIPPED)
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """One failure as reported: redacted, with enough to reproduce it."""
+
+    check: str
+    area: str
+    feature: str
+    operation: str | None
+    title: str
+    message: str
+    request: dict[str, object] | None = None
+    status: int | None = None
+    response_excerpt: str | None = None
+    curl: str | None = None
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one registered check (or one schemathesis check over an area's operations)."""
+
+    name: str
+    area: str
+    feature: str
+    rule: str
+    outcome: Outcome
+    operations: tuple[str, ...] = ()
+    failures: list[FailureRecord] = field(default_factory=list)
+    reason: str = ""
+    elapsed: float = 0.0
+    source: str = "aitre"  # "aitre" for our checks, "schemathesis" for the schema checks
+
+
+@dataclass
+class RunReport:
+    """Everything a run found, in report order."""
+
+    base_url: str
+    embedded: bool
+    areas: list[str]
+    required: list[str]
+    models: dict[str, str | None]
+    model_sources: dict[str, str]
+    seed: int
+    max_examples: int
+    budget: int | None
+    requests_sent: int = 0
+    schemathesis_requests: int = 0
+    schemathesis_cases: int = 0
+    elapsed: float = 0.0
+    results: list[CheckResult] = field(default_factory=list)
+    unsupported_operations: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[CheckResult]:
+        return [result for result in self.results if result.outcome is Outcome.FAIL]
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests_sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    def counts(self) -> dict[str, int]:
+        totals = {outcome.value: 0 for outcome in Outcome}
+        for result in self.results:
+            totals[result.outcome.value] += 1
+        return totals
+
+    def matrix(self) -> list[tuple[str, str, Outcome, list[CheckResult]]]:
+        """(area, feature, cell outcome, results) in area order, features in first-seen order."""
+        cells: dict[tuple[str, str], list[CheckResult]] = {}
+        for result in self.results:
+            cells.setdefault((result.area, result.feature), []).append(result)
+        rows = []
+        for area in self.areas:
+            for (cell_area, feature), results in cells.items():
+                if cell_area == area:
+                    rows.append((area, feature, cell_outcome(results), results))
+        return rows
+
+
+def cell_outcome(results: list[CheckResult]) -> Outcome:
+    outcomes = {result.outcome for result in results}
+    return next(outcome for outcome in _CELL_ORDER if outcome in outcomes)

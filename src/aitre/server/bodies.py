@@ -1,0 +1,175 @@
+"""Reading request bodies: the size limit (413), JSON objects and multipart/form-data.
+
+The multipart parser is a small stdlib one: the project has no python-multipart dependency, and the
+forms here (one audio or image file plus a few text fields) need nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from aitre.server.errors import ApiError, bad_request
+from aitre.server.validation import invalid_json
+
+# Far beyond any real request (tool schemas included), far below Python's recursion limit.
+MAX_NESTING = 64
+_BOUNDARY = re.compile(r'boundary=(?:"([^"]+)"|([^;\s]+))', re.IGNORECASE)
+_DISPOSITION_PARAM = re.compile(r';\s*([a-zA-Z0-9_*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))')
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"The request body exceeds the size limit of {limit} bytes.",
+        code="request_too_large",
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it (or its declared Content-Length) passes `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type(request: Request) -> str:
+    """The request's media type without parameters, lower case ("" when absent)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
+    """The body as a JSON object, or 400 for another media type, bad JSON or a non-object."""
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise bad_request(
+            f"Unsupported Content-Type '{content_type}'; this operation takes application/json.",
+            code="unsupported_content_type",
+        )
+    if not raw.strip():
+        raise invalid_json("the body is empty")
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise invalid_json(type(exc).__name__) from None
+    if not isinstance(value, dict):
+        raise invalid_json(f"got a JSON {type(value).__name__}")
+    if normalise(value) > MAX_NESTING:
+        raise bad_request(f"The JSON body is nested more than {MAX_NESTING} levels deep.", code="invalid_json")
+    return value
+
+
+def normalise(value: Any) -> int:
+    """Turn integral floats into ints in place and return the nesting depth, without recursion.
+
+    JSON Schema's `integer` accepts 10.0, so a valid body may carry floats where handlers count or index
+    with ints. The walk is iterative because the handlers recurse over bodies a client could nest deeply.
+    """
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            items: Any = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        for key, child in list(items):
+            if isinstance(child, float) and child.is_integer():
+                node[key] = int(child)
+            elif isinstance(child, dict | list):
+                pending.append((child, level + 1))
+    return deepest
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file part of a multipart body."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Form:
+    """A parsed multipart body: text values and files by field name, repeated names kept in order."""
+
+    fields: dict[str, list[str | bytes]]
+    files: dict[str, list[UploadedFile]]
+
+    def text(self, name: str) -> str | None:
+        values = self.fields.get(name)
+        if not values:
+            return None
+        first = values[0]
+        return first.decode("utf-8", "replace") if isinstance(first, bytes) else first
+
+    def uploads(self, name: str) -> list[UploadedFile]:
+        """The files sent under `name`; a plain text part counts as a file without a name."""
+        if name in self.files:
+            return self.files[name]
+        return [
+            UploadedFile("", "", value if isinstance(value, bytes) else value.encode())
+            for value in self.fields.get(name, [])
+        ]
+
+
+def _disposition(header: str) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for match in _DISPOSITION_PARAM.finditer(";" + header.split(";", 1)[-1] if ";" in header else ""):
+        params[match.group(1).lower()] = match.group(2) if match.group(2) is not None else match.group(3).strip()
+    return params
+
+
+def parse_multipart(raw: bytes, content_type_header: str) -> Form:
+    """Split a multipart/form-data body into fields and files, or 400 when it is not one."""
+    if not content_type_header.lower().startswith("multipart/form-data"):
+        raise bad_request("This operation takes multipart/form-data.", code="unsupported_content_type")
+    found = _BOUNDARY.search(content_type_header)
+    if not found:
+        raise bad_request("The multipart Content-Type has no boundary.", code="invalid_multipart")
+    delimiter = b"--" + (found.group(1) or found.group(2)).encode("latin-1")
+    if delimiter not in raw:
+        raise bad_request("The multipart body does not contain its boundary.", code="invalid_multipart")
+    fields: dict[str, list[str | bytes]] = {}
+    files: dict[str, list[UploadedFile]] = {}
+    for part in raw.split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            break
+        head, sep, body = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        body = body.removesuffix(b"\r\n")
+        headers: dict[str, str] = {}
+        for line in head.decode("latin-1").split("\r\n"):
+            name, colon, value = line.partition(":")
+            if colon:
+                headers[name.strip().lower()] = value.strip()
+        params = _disposition(headers.get("content-disposition", ""))
+        name = params.get("name")
+        if name is None:
+            continue
+        if "filename" in params or "filename*" in params:
+            upload = UploadedFile(params.get("filename", "upload"), headers.get("content-type", ""), body)
+            files.setdefault(name.removesuffix("[]"), []).append(upload)
+            fields.setdefault(name.removesuffix("[]"), []).append(body)
+        else:
+            try:
+                fields.setdefault(name.removesuffix("[]"), []).append(body.decode("utf-8"))
+            except UnicodeDecodeError:
+                fields.setdefault(name.removesuffix("[]"), []).append(body)
+    return Form(fields, files)

@@ -1,0 +1,241 @@
+"""POST /v1/images/generations, /edits and /variations: real PNG (or SVG) pictures, URLs or base64.
+
+Per-model rules follow the spec's field descriptions: DALL·E 2 and 3 and the GPT image models accept only
+their listed sizes, DALL·E 3 makes one picture, prompts have per-model length limits, only the GPT image
+models stream, and they always answer in base64 (with usage). Pictures are colour bands seeded by the
+request, so the same request draws the same picture. JPEG, WebP and GIF are not encoded: those requests get
+PNG bytes and the response says `output_format: png`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aitre.server import png, sse, textgen
+from aitre.server.contract import Operation
+from aitre.server.encoding import json_response
+from aitre.server.errors import bad_request
+from aitre.server.runtime import Handler, Runtime, new_id, now
+from aitre.server.settings import ServerSettings
+
+SIZES: dict[str, tuple[str, ...]] = {
+    "dall-e-2": ("256x256", "512x512", "1024x1024"),
+    "dall-e-3": ("1024x1024", "1792x1024", "1024x1792"),
+    "gpt-image": ("1024x1024", "1536x1024", "1024x1536"),
+}
+PROMPT_LIMITS = {"dall-e-2": 1000, "dall-e-3": 4000}
+FREE_SIZE_RANGE = (64, 2048)  # models without a documented size list (Flux)
+DEFAULT_MODEL = {"createImage": "dall-e-2", "createImageEdit": "gpt-image-1", "createImageVariation": "dall-e-2"}
+EVENT_PREFIX = {"createImage": "image_generation", "createImageEdit": "image_edit"}
+
+
+def _family(model: str) -> str:
+    return "gpt-image" if model.startswith("gpt-image") else model
+
+
+def _model(operation_id: str, body: dict[str, Any]) -> str:
+    return str(body.get("model") or DEFAULT_MODEL[operation_id])
+
+
+def _size(model: str, size: Any) -> tuple[int, int]:
+    """(width, height) for a size allowed for `model`; 400 naming `size` otherwise."""
+    text = "1024x1024" if size in (None, "auto") else str(size)
+    allowed = SIZES.get(_family(model))
+    if allowed is not None and text not in allowed:
+        raise bad_request(f"'{text}' is not a supported size for {model}; use one of {', '.join(allowed)}.",
+                          param="size")
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise bad_request(f"'{text}' is not a size of the form WIDTHxHEIGHT.", param="size")
+    low, high = FREE_SIZE_RANGE
+    if not (low <= int(width) <= high and low <= int(height) <= high):
+        raise bad_request(f"Both sides of size must be between {low} and {high} pixels for {model}.", param="size")
+    return int(width), int(height)
+
+
+def _check_common(operation_id: str, body: dict[str, Any]) -> None:
+    model = _model(operation_id, body)
+    family = _family(model)
+    prompt = body.get("prompt")
+    limit = PROMPT_LIMITS.get(model)
+    if isinstance(prompt, str) and limit is not None and len(prompt) > limit:
+        raise bad_request(f"prompt is longer than {limit} characters, the limit of {model}.", param="prompt")
+    if model == "dall-e-3" and (body.get("n") or 1) != 1:
+        raise bad_request("dall-e-3 makes one image per request; n must be 1.", param="n")
+    if body.get("stream") and family != "gpt-image":
+        raise bad_request(f"{model} cannot stream; streaming is for the GPT image models.", param="stream")
+    if family == "gpt-image" and body.get("background") == "transparent" and body.get("output_format") == "jpeg":
+        raise bad_request("A transparent background needs png or webp output.", param="background")
+    _size(model, body.get("size"))
+
+
+def check_generation(settings: ServerSettings, body: dict[str, Any]) -> None:
+    """Per-model rules of /v1/images/generations that the JSON Schema cannot state."""
+    _check_common("createImage", body)
+
+
+def check_edit(settings: ServerSettings, body: dict[str, Any]) -> None:
+    """Edits: DALL·E 3 cannot edit; otherwise the generation rules."""
+    if _model("createImageEdit", body) == "dall-e-3":
+        raise bad_request("dall-e-3 does not support image edits.", param="model")
+    _check_common("createImageEdit", body)
+
+
+def check_variation(settings: ServerSettings, body: dict[str, Any]) -> None:
+    """Variations are a DALL·E 2 feature."""
+    model = _model("createImageVariation", body)
+    if model != "dall-e-2":
+        raise bad_request(f"{model} does not support image variations; use dall-e-2.", param="model")
+    _size(model, body.get("size"))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One images request, normalised."""
+
+    operation_id: str
+    model: str
+    prompt: str
+    n: int
+    width: int
+    height: int
+    key: str
+    body: dict[str, Any]
+    inputs: int = 0  # pictures uploaded (edits and variations)
+
+    @property
+    def gpt_image(self) -> bool:
+        return _family(self.model) == "gpt-image"
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    @property
+    def svg(self) -> bool:
+        return self.gpt_image and self.body.get("output_format") == "svg" and not self.body.get("stream")
+
+    @property
+    def quality(self) -> str:
+        quality = self.body.get("quality")
+        return quality if quality in ("low", "medium", "high", "xhigh", "max") else "high"
+
+    @property
+    def background(self) -> str:
+        return "transparent" if self.body.get("background") == "transparent" else "opaque"
+
+    def picture(self, index: int) -> bytes:
+        seed = f"{self.key}|{index}"
+        return _svg(seed, self.width, self.height) if self.svg else png.render(seed, self.width, self.height)
+
+    def usage(self) -> dict[str, Any]:
+        text = textgen.count_tokens(self.prompt)
+        images = 65 * self.inputs
+        output = self.n * (self.width * self.height // 1000)
+        return {"input_tokens": text + images, "input_tokens_details": {"text_tokens": text, "image_tokens": images},
+                "output_tokens": output, "total_tokens": text + images + output}
+
+
+def _svg(seed: str, width: int, height: int) -> bytes:
+    colours = hashlib.blake2b(seed.encode(), digest_size=12).hexdigest()
+    band = height / 4
+    rects = "".join(
+        f'<rect y="{i * band:g}" width="{width}" height="{band:g}" fill="#{colours[6 * i : 6 * i + 6]}"/>'
+        for i in range(4)
+    )
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{rects}</svg>'.encode()
+
+
+def _data_item(runtime: Runtime, request: Request, job: Job, index: int) -> dict[str, Any]:
+    picture = job.picture(index)
+    item: dict[str, Any]
+    if job.gpt_image or job.body.get("response_format") == "b64_json":
+        item = {"b64_json": base64.b64encode(picture).decode("ascii")}
+    else:
+        item = {"url": runtime.store_image(request, new_id("img_") + ".png", picture)}
+    if job.model == "dall-e-3":
+        item["revised_prompt"] = job.prompt
+    return item
+
+
+def _stream(job: Job) -> Iterator[bytes]:
+    prefix = EVENT_PREFIX[job.operation_id]
+    common = {"background": job.background, "output_format": "png", "quality": job.quality, "size": job.size}
+    partials = job.body.get("partial_images") or 0
+    for index in range(job.n):
+        final = job.picture(index)
+        for part in range(partials):
+            # A partial rendering is the final picture with fewer rows filled in.
+            rows = max(1, job.height * (part + 1) // (partials + 1))
+            partial = png.render(f"{job.key}|{index}", job.width, rows)
+            yield sse.event({"type": f"{prefix}.partial_image", "b64_json": base64.b64encode(partial).decode("ascii"),
+                             "created_at": now(), "partial_image_index": part, **common}, f"{prefix}.partial_image")
+        yield sse.event({"type": f"{prefix}.completed", "b64_json": base64.b64encode(final).decode("ascii"),
+                         "created_at": now(), "usage": job.usage(), **common}, f"{prefix}.completed")
+
+
+def _answer(runtime: Runtime, request: Request, job: Job) -> Response:
+    if job.body.get("stream"):
+        return sse.stream(_stream(job))
+    result: dict[str, Any] = {"created": now(), "data": [_data_item(runtime, request, job, i) for i in range(job.n)],
+                              "size": job.size}
+    if job.gpt_image:
+        result.update(background=job.background, output_format="svg" if job.svg else "png", quality=job.quality,
+                      usage=job.usage())
+    return json_response(result)
+
+
+def _job(runtime: Runtime, operation_id: str, body: dict[str, Any], uploads: list[bytes] | None = None) -> Job:
+    model = runtime.check_model("images", _model(operation_id, body), "the images endpoints")
+    width, height = _size(model, body.get("size"))
+    # Uploaded pictures enter the key by digest: the form's own view of them is only a placeholder.
+    digest = hashlib.blake2b(b"".join(hashlib.blake2b(data).digest() for data in uploads or [])).hexdigest()
+    key = textgen.request_key(body, runtime.settings.seed, extra=f"{operation_id}|{digest}")
+    return Job(operation_id, model, str(body.get("prompt", "")), body.get("n") or 1, width, height, key, body,
+               len(uploads or []))
+
+
+async def create_image(runtime: Runtime, request: Request, op: Operation) -> Response:
+    body = await runtime.json_body(request, op)
+    job = _job(runtime, op.operation_id, body)
+    check_generation(runtime.settings, body)
+    return _answer(runtime, request, job)
+
+
+async def create_image_edit(runtime: Runtime, request: Request, op: Operation) -> Response:
+    form, typed = await runtime.form_body(request, op)
+    images = [upload.data for upload in form.uploads("image")]
+    if not images:
+        raise bad_request("An image file is required.", param="image")
+    job = _job(runtime, op.operation_id, typed, images)
+    check_edit(runtime.settings, typed)
+    return _answer(runtime, request, job)
+
+
+async def create_image_variation(runtime: Runtime, request: Request, op: Operation) -> Response:
+    form, typed = await runtime.form_body(request, op)
+    images = [upload.data for upload in form.uploads("image")]
+    if not images:
+        raise bad_request("An image file is required.", param="image")
+    job = _job(runtime, op.operation_id, typed, images)
+    check_variation(runtime.settings, typed)
+    return _answer(runtime, request, job)
+
+
+HANDLERS: dict[str, Handler] = {
+    "createImage": create_image,
+    "createImageEdit": create_image_edit,
+    "createImageVariation": create_image_variation,
+}
+SEMANTIC_CHECKS = {
+    "createImage": check_generation,
+    "createImageEdit": check_edit,
+    "createImageVariation": check_variation,
+}

@@ -1,0 +1,86 @@
+"""What every handler shares: settings, the spec, validators, stores, and the body/model helpers."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aitre.server.bodies import Form, media_type, parse_json_object, parse_multipart, read_body
+from aitre.server.contract import Operation
+from aitre.server.errors import bad_request, model_not_found
+from aitre.server.settings import ServerSettings
+from aitre.server.stores import BoundedStore, StoredImage
+from aitre.server.validation import RequestValidator, typed_form
+
+# Generated pictures are served from here, outside /v1 and /mj (the route is not part of the spec).
+IMAGE_ROUTE = "/files/images"
+
+
+@dataclass
+class Runtime:
+    """Per-app state. One instance per `create_app` call, so two embedded servers never share tasks."""
+
+    settings: ServerSettings
+    document: dict[str, Any]
+    validator: RequestValidator
+    images: BoundedStore[StoredImage] = field(init=False)
+    tasks: BoundedStore[Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.images = BoundedStore(self.settings.max_stored_images)
+        self.tasks = BoundedStore(self.settings.max_stored_tasks)
+
+    async def json_body(self, request: Request, op: Operation) -> dict[str, Any]:
+        """The request's JSON object, validated against the operation's schema (400 / 413 otherwise)."""
+        raw = await read_body(request, self.settings.max_body_bytes)
+        body = parse_json_object(raw, media_type(request))
+        self.validator.validate(op, "application/json", body)
+        return body
+
+    async def form_body(self, request: Request, op: Operation) -> tuple[Form, dict[str, Any]]:
+        """The multipart form and its typed view, validated against the operation's schema."""
+        raw = await read_body(request, self.settings.max_body_bytes)
+        form = parse_multipart(raw, request.headers.get("content-type", ""))
+        schema = self.validator.schema_for(op, "multipart/form-data")
+        typed = typed_form(self.document, schema, form.fields)
+        self.validator.validate(op, "multipart/form-data", typed)
+        return form, typed
+
+    def check_model(self, area: str, model: Any, what: str) -> str:
+        """The model id when this server serves it for `area`; 404 `model_not_found` otherwise."""
+        if not isinstance(model, str) or not model:
+            raise bad_request("You must provide a model parameter.", param="model")
+        if model in self.settings.models_for(area):
+            return model
+        served = {model_id for model_id, _ in self.settings.all_models()}
+        hint = f" It is not supported by {what}." if model in served else ""
+        raise model_not_found(model, hint)
+
+    def store_image(self, request: Request, image_id: str, data: bytes, media_type: str = "image/png") -> str:
+        """Keep a picture (the oldest is evicted past the cap) and return the URL that serves it."""
+        self.images.put(image_id, StoredImage(data, media_type))
+        return f"{self.base_url(request)}{IMAGE_ROUTE}/{image_id}"
+
+    def base_url(self, request: Request) -> str:
+        """Where clients reach this server, for the image URLs it hands out."""
+        if self.settings.public_base_url:
+            return self.settings.public_base_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+
+def new_id(prefix: str) -> str:
+    """A fresh opaque id such as `chatcmpl-9f3c...`; ids are the one thing that is never deterministic."""
+    return f"{prefix}{secrets.token_hex(12)}"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+Handler = Callable[[Runtime, Request, Operation], Awaitable[Response]]

@@ -1,0 +1,251 @@
+"""Every check passes on the reference server and catches a server broken in exactly its rule."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aitre.conform.registry import load_checks
+from aitre.conform.results import Outcome
+from tests.conform.conftest import run_checks
+from tests.conform.servers import Breakable, Breaker, Req, edit_events, edit_json, replace_answer
+
+CHAT, COMPLETIONS, EMBEDDINGS = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
+ERROR = json.dumps({"error": {"message": "nope", "type": "invalid_request_error", "param": None, "code": None}})
+
+
+def _status(old: int, new: int) -> Callable[[Req, int], bool]:
+    return lambda request, status: status == old
+
+
+def _choices(edit: Callable[[list[dict[str, Any]]], None]) -> Callable[[Req, Any], Any]:
+    def apply(request: Req, body: Any) -> Any:
+        edit(body["choices"])
+        return body
+    return apply
+
+
+def _when(test: Callable[[Any], bool], edit: Callable[[Any], None]) -> Callable[[Req, Any], Any]:
+    def apply(request: Req, body: Any) -> Any:
+        if test(request.json or {}):
+            edit(body)
+        return body
+    return apply
+
+
+def _set(path: list[Any], value: Any) -> Callable[[Any], None]:
+    def apply(body: Any) -> None:
+        target = body
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+    return apply
+
+
+def _chunks(edit: Callable[[Req, list[dict[str, Any]]], None], when: Callable[[Any], bool] = lambda r: True
+            ) -> Callable[[Req, list[str]], list[str]]:
+    def apply(request: Req, events: list[str]) -> list[str]:
+        if not when(request.json or {}):
+            return events
+        chunks = [json.loads(e) for e in events if e != "[DONE]"]
+        edit(request, chunks)
+        return [json.dumps(c) for c in chunks] + ["[DONE]"]
+    return apply
+
+
+def _b64_floats(body: Any) -> None:
+    for item in body["data"]:
+        item["embedding"] = base64.b64encode(b"\0" * 4 * len(item["embedding"])).decode()
+
+
+def _shorten_b64(body: Any) -> None:
+    for item in body["data"]:
+        item["embedding"] = base64.b64encode(base64.b64decode(item["embedding"])[:-4]).decode()
+
+
+def _mj_fetch_status(request: Req, body: Any) -> Any:
+    body["status"] = "RUNNING"
+    return body
+
+
+def _add_usage_everywhere(request: Req, chunks: list[dict[str, Any]]) -> None:
+    for chunk in chunks:
+        chunk["usage"] = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+
+
+def _break_tool_arguments(request: Req, chunks: list[dict[str, Any]]) -> None:
+    for chunk in reversed(chunks):
+        for choice in chunk["choices"]:
+            for call in choice["delta"].get("tool_calls") or []:
+                call.setdefault("function", {})["arguments"] = call["function"].get("arguments", "") + "}"
+                return
+
+
+def _bad_segment(request: Req, body: Any) -> Any:
+    if request.form("response_format") == "verbose_json":
+        body["segments"] = [{"id": 0, "seek": 0, "start": 2.0, "end": 1.0, "text": "x", "tokens": [],
+                             "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 1.0, "no_speech_prob": 0.0}]
+    return body
+
+
+# check name -> breakers that violate exactly that check's rule.
+BREAKS: dict[str, list[Breaker]] = {
+    # auth
+    "missing_key_is_401": [replace_answer("GET", "/v1/models", status=403, when=_status(401, 403))],
+    "missing_key_is_401_on_post": [replace_answer("POST", CHAT, status=400, when=_status(401, 400))],
+    "wrong_key_is_401": [replace_answer("GET", "/v1/models", status=403, when=_status(401, 403))],
+    "malformed_authorization_is_401": [
+        replace_answer("GET", "/v1/models", status=200, when=lambda r, s: r.headers.get("authorization", "")
+                       .startswith("Basic"))],
+    "wrong_key_is_401_on_post": [replace_answer("POST", CHAT, status=500, when=_status(401, 500))],
+    "key_never_echoed": [Breaker("GET", "/v1/models", lambda r, s, h, b: (s, {**h, "x-seen": r.headers.get(
+        "authorization", "")}, b))],
+    # errors
+    "every_4xx_has_error_object": [replace_answer("POST", CHAT, body=b'{"detail": "bad request"}',
+                                                  when=_status(400, 400))],
+    "malformed_json_is_400": [replace_answer("POST", CHAT, status=500, when=lambda r, s: r.json is None)],
+    "missing_required_field_is_4xx": [replace_answer("POST", CHAT, status=500,
+                                                     when=lambda r, s: isinstance(r.json, dict)
+                                                     and "messages" not in r.json)],
+    "out_of_range_values_are_4xx": [replace_answer("POST", CHAT, status=200,
+                                                   when=lambda r, s: (r.json or {}).get("temperature") == 5)],
+    "wrong_types_are_4xx": [replace_answer("POST", CHAT, status=502,
+                                           when=lambda r, s: isinstance((r.json or {}).get("messages"), str))],
+    "unknown_model_is_404": [replace_answer("POST", CHAT, status=400, when=_status(404, 400))],
+    "unknown_route_is_404": [replace_answer("GET", "/v1/aitre-no-such-route-*", status=200)],
+    # models
+    "model_list_is_well_formed": [edit_json("GET", "/v1/models", lambda r, b: {**b, "data": [
+        {**b["data"][0], "object": "Model"}, *b["data"][1:]]})],
+    "model_retrieve_matches_list": [edit_json("GET", "/v1/models/*", lambda r, b: {**b, "created": b["created"] + 1})],
+    "unknown_model_retrieve_is_404": [replace_answer("GET", "/v1/models/*", status=200, when=_status(404, 200))],
+    # chat
+    "chat_completion_fields": [edit_json("POST", CHAT, lambda r, b: {**b, "created": str(b["created"])})],
+    "chat_n_choices_in_order": [edit_json("POST", CHAT, _choices(lambda cs: [c.update(index=len(cs) - 1 - i)
+                                                                              for i, c in enumerate(cs)]))],
+    "chat_max_tokens_respected": [edit_json("POST", CHAT, _when(lambda q: q.get("max_tokens") == 3,
+                                                                _set(["usage", "completion_tokens"], 7)))],
+    "chat_stop_sequence_honoured": [edit_json("POST", CHAT, _when(lambda q: "stop" in q, lambda b: b["choices"][0][
+        "message"].update(content="1 2 3 4")))],
+    "chat_logprobs_sizes": [edit_json("POST", CHAT, _when(lambda q: q.get("logprobs"), lambda b: [
+        t.update(top_logprobs=t["top_logprobs"] * 3) for t in b["choices"][0]["logprobs"]["content"]]))],
+    "chat_usage_adds_up": [edit_json("POST", CHAT, lambda r, b: {**b, "usage": {**b["usage"], "total_tokens": 1}})],
+    "chat_tool_choice_required": [edit_json("POST", CHAT, _when(lambda q: q.get("tool_choice") == "required",
+                                                                lambda b: b["choices"][0]["message"]["tool_calls"][0][
+                                                                    "function"].update(arguments="{city: Paris")))],
+    "chat_named_tool_choice": [edit_json("POST", CHAT, _when(lambda q: isinstance(q.get("tool_choice"), dict),
+                                                             lambda b: b["choices"][0]["message"].update(
+                                                                 tool_calls=None, content="Sunny")))],
+    "chat_json_object_mode": [edit_json("POST", CHAT, _when(lambda q: "response_format" in q, lambda b: b["choices"][
+        0]["message"].update(content='Sure! {"greeting": "hi"}')))],
+    # completions
+    "completion_fields": [edit_json("POST", COMPLETIONS, lambda r, b: {**b, "object": "completion"})],
+    "completion_choices_are_n_per_prompt": [edit_json("POST", COMPLETIONS, _choices(lambda cs: cs.pop()))],
+    "completion_echo_prefixes_prompt": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("echo"), lambda b: b[
+        "choices"][0].update(text=" blue")))],
+    "completion_logprobs_sizes": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("logprobs"), lambda b: b[
+        "choices"][0]["logprobs"]["tokens"].append("extra")))],
+    "completion_max_tokens_respected": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("max_tokens") == 3,
+                                                                            _set(["usage", "completion_tokens"], 9)))],
+    "completion_stop_sequence_honoured": [edit_json("POST", COMPLETIONS, _when(lambda q: "stop" in q, lambda b: b[
+        "choices"][0].update(text="1 2 3 4")))],
+    "completion_usage_adds_up": [edit_json("POST", COMPLETIONS, lambda r, b: {**b, "usage": {**b["usage"],
+                                                                                            "prompt_tokens": 0}})],
+    # streaming
+    "stream_sse_framing": [edit_events("POST", CHAT, lambda r, events: events[:-1])],
+    "stream_chunks_consistent": [edit_events("POST", CHAT, _chunks(lambda r, cs: cs[-1].update(id="other-id")))],
+    "stream_role_in_first_delta": [edit_events("POST", CHAT, _chunks(lambda r, cs: cs[0]["choices"][0][
+        "delta"].pop("role", None)))],
+    "stream_one_finish_reason_per_choice": [edit_events("POST", CHAT, _chunks(lambda r, cs: [
+        c.update(finish_reason="stop") for chunk in cs for c in chunk["choices"]]))],
+    "stream_usage_only_when_requested": [edit_events("POST", CHAT, _chunks(_add_usage_everywhere,
+                                                                           lambda q: "stream_options" not in q))],
+    "stream_include_usage_final_chunk": [edit_events("POST", CHAT, _chunks(_add_usage_everywhere,
+                                                                           lambda q: "stream_options" in q))],
+    "stream_tool_call_arguments_json": [edit_events("POST", CHAT, _chunks(_break_tool_arguments,
+                                                                          lambda q: "tools" in q))],
+    "completion_stream_valid": [edit_events("POST", COMPLETIONS, _chunks(lambda r, cs: [
+        c.update(finish_reason="length") for chunk in cs for c in chunk["choices"]]))],
+    # embeddings
+    "embedding_count_and_index": [edit_json("POST", EMBEDDINGS, lambda r, b: {**b, "data": b["data"][:-1]})],
+    "embedding_float_by_default": [edit_json("POST", EMBEDDINGS, _when(lambda q: "encoding_format" not in q,
+                                                                       _b64_floats))],
+    "embedding_dimensions_honoured": [edit_json("POST", EMBEDDINGS, _when(lambda q: "dimensions" in q, lambda b: [
+        item["embedding"].append(0.5) for item in b["data"]]))],
+    "embedding_base64_decodes": [edit_json("POST", EMBEDDINGS, _when(lambda q: q.get("encoding_format") == "base64",
+                                                                     _shorten_b64))],
+    "embedding_usage_adds_up": [edit_json("POST", EMBEDDINGS, lambda r, b: {**b, "usage": {**b["usage"],
+                                                                                          "total_tokens": 99}})],
+    # images
+    "image_count_matches_n": [edit_json("POST", "/v1/images/generations", lambda r, b: {**b, "data": b["data"][:1]})],
+    "image_url_format": [edit_json("POST", "/v1/images/generations", _when(
+        lambda q: q.get("response_format") == "url", lambda b: [i.update(url="/files/x.png") for i in b["data"]]))],
+    "image_b64_decodes": [edit_json("POST", "/v1/images/generations", _when(
+        lambda q: q.get("response_format") == "b64_json",
+        lambda b: [i.update(b64_json=base64.b64encode(b"not an image").decode()) for i in b["data"]]))],
+    "image_edit_returns_images": [edit_json("POST", "/v1/images/edits", lambda r, b: {**b, "data": []})],
+    "image_edit_requires_image": [replace_answer("POST", "/v1/images/edits", status=500, when=_status(400, 500))],
+    "image_variation_returns_images": [edit_json("POST", "/v1/images/variations", lambda r, b: {**b, "data": [
+        {"b64_json": "@@@"}]})],
+    "image_variation_requires_image": [replace_answer("POST", "/v1/images/variations", status=200, body=b'{}',
+                                                      when=_status(400, 200))],
+    # audio
+    "speech_content_type_per_format": [replace_answer("POST", "/v1/audio/speech",
+                                                      content_type="application/octet-stream")],
+    "speech_body_is_audio": [replace_answer("POST", "/v1/audio/speech", body=b'{"audio": "AAAA"}')],
+    "transcription_json_has_text": [edit_json("POST", "/v1/audio/transcriptions", lambda r, b: {"transcript": ""})],
+    "transcription_text_is_plain": [replace_answer("POST", "/v1/audio/transcriptions", content_type="application/json",
+                                                   when=lambda r, s: r.form("response_format") == "text")],
+    "transcription_srt_structure": [replace_answer("POST", "/v1/audio/transcriptions",
+                                                   body=b"1\n00:00:00.000 -> 00:00:01.000\nhi\n",
+                                                   when=lambda r, s: r.form("response_format") == "srt")],
+    "transcription_vtt_structure": [replace_answer("POST", "/v1/audio/transcriptions",
+                                                   body=b"00:00.000 --> 00:01.000\n",
+                                                   when=lambda r, s: r.form("response_format") == "vtt")],
+    "transcription_verbose_json_segments": [edit_json("POST", "/v1/audio/transcriptions", _bad_segment)],
+    "translation_json_has_text": [edit_json("POST", "/v1/audio/translations", lambda r, b: {"translation": ""})],
+    # midjourney
+    "mj_submit_answer_shape": [edit_json("POST", "/mj/submit/imagine", lambda r, b: {**b, "code": "1"})],
+    "mj_task_reaches_terminal_state": [edit_json("GET", "/mj/task/*", _mj_fetch_status)],
+    "mj_button_action_starts_new_task": [edit_json("POST", "/mj/submit/action", lambda r, b: {
+        **b, "result": r.json["taskId"]})],
+    "mj_list_by_condition_returns_requested": [edit_json("POST", "/mj/task/list-by-condition", lambda r, b: [])],
+    "mj_unknown_task_is_404": [replace_answer("GET", "/mj/task/*", status=200, body=b"", when=_status(404, 200))],
+    "mj_secret_header_accepted": [replace_answer("POST", "/mj/task/list-by-condition", status=401, body=ERROR.encode(),
+                                                 when=lambda r, s: "authorization" not in r.headers)],
+    "mj_image_seed_of_finished_task": [edit_json("GET", "/mj/task/*", lambda r, b: {**b, "result": ""}
+                                                 if "code" in b else b)],
+}
+
+
+# Final checks read what the rest of the run saw, so they need a companion that provokes it.
+COMPANIONS: dict[str, list[str]] = {"every_4xx_has_error_object": ["missing_required_field_is_4xx"]}
+
+
+def test_every_check_has_a_breaking_case() -> None:
+    assert sorted(BREAKS) == sorted(load_checks())
+
+
+def test_every_check_passes_on_the_reference_server(broken: tuple[Breakable, str]) -> None:
+    _, url = broken
+    report = run_checks(url)
+    failed = {r.name: [f.message for f in r.failures] for r in report.results if r.outcome is not Outcome.PASS}
+    assert failed == {}
+
+
+def test_every_check_states_its_rule_and_latitude() -> None:
+    for spec in load_checks().values():
+        assert spec.rule and spec.latitude, spec.name
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_check_catches_its_broken_server(name: str, broken: tuple[Breakable, str]) -> None:
+    app, url = broken
+    app.breakers = BREAKS[name]
+    report = run_checks(url, [*COMPANIONS.get(name, []), name])
+    result = next(result for result in report.results if result.name == name)
+    assert result.outcome is Outcome.FAIL, (result.outcome, result.reason)
+    assert result.failures and result.failures[0].message

@@ -1,0 +1,135 @@
+"""Whole runs: the embedded reference server is conformant, broken variants are caught by name, the key
+never leaks, --budget holds, and the command line reports usage errors in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from aitre.conform.command import ConformOptions, conform
+from aitre.conform.report import write_reports
+from aitre.conform.results import Outcome
+from tests.conform.conftest import run_checks
+from tests.conform.servers import KEY, Breakable, edit_json, replace_answer
+
+FIXED_KEY_TAIL = "fixed-key-for-the-test-0123456789"
+
+
+def _console() -> tuple[Console, Console]:
+    return (Console(record=True, width=200, force_terminal=False),
+            Console(record=True, width=200, force_terminal=False, stderr=True))
+
+
+def _everything_written(directory: Path, *consoles: Console) -> str:
+    texts = [path.read_text(errors="replace") for path in directory.iterdir() if path.is_file()]
+    return "\n".join(texts + [console.export_text() for console in consoles])
+
+
+def test_embedded_reference_server_is_conformant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("aitre.conform.runner.secrets.token_urlsafe", lambda n: FIXED_KEY_TAIL)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    out, err = _console()
+    code = conform(ConformOptions(report_dir=tmp_path), out, err)
+    report = json.loads((tmp_path / "report.json").read_text())
+    failures = [(f["check"], f["operation"], f["message"][:200]) for f in report["failures"]]
+    assert (code, failures) == (0, [])
+    assert report["summary"]["violations"] == 0 and report["schemathesis_requests"] > 100
+    assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.html").exists()
+    assert "0 violations" in out.export_text()
+    assert FIXED_KEY_TAIL not in _everything_written(tmp_path, out, err)
+
+
+VARIANTS = {
+    "usage_total_off_by_one": (
+        edit_json("POST", "/v1/chat/completions", lambda r, b: {**b, "usage": {**b["usage"], "total_tokens": 0}}),
+        "chat_usage_adds_up",
+    ),
+    "models_list_without_object": (
+        edit_json("GET", "/v1/models", lambda r, b: {"data": b["data"]}),
+        "model_list_is_well_formed",
+    ),
+    "embeddings_base64_by_default": (
+        edit_json("POST", "/v1/embeddings", lambda r, b: b if (r.json or {}).get("encoding_format") else {
+            **b, "data": [{**item, "embedding": "AAAAAA=="} for item in b["data"]]}),
+        "embedding_float_by_default",
+    ),
+    "auth_errors_as_plain_text": (
+        replace_answer("GET", "/v1/models", body=b"Unauthorized", content_type="text/plain",
+                       when=lambda r, status: status == 401),
+        "missing_key_is_401",
+    ),
+    "mj_fetch_unknown_is_200": (
+        replace_answer("GET", "/mj/task/*", status=200, body=b"", when=lambda r, status: status == 404),
+        "mj_unknown_task_is_404",
+    ),
+    "speech_as_octet_stream": (
+        replace_answer("POST", "/v1/audio/speech", content_type="application/octet-stream"),
+        "speech_content_type_per_format",
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_broken_reference_variant_is_caught_by_name(variant: str, broken: tuple[Breakable, str]) -> None:
+    app, url = broken
+    breaker, expected = VARIANTS[variant]
+    app.breakers = [breaker]
+    report = run_checks(url)
+    failing = {result.name for result in report.violations}
+    assert expected in failing
+
+
+def test_schemathesis_catches_a_server_error_on_valid_input(broken: tuple[Breakable, str]) -> None:
+    app, url = broken
+    app.breakers = [replace_answer("GET", "/v1/models/*", status=500, when=lambda r, status: status == 404)]
+    report = run_checks(url, [], areas=frozenset({"models"}), schema_checks=True, max_examples=2)
+    failing = {result.name for result in report.violations}
+    assert "schemathesis.not_a_server_error" in failing
+
+
+def test_echoed_key_fails_and_stays_out_of_every_report(broken: tuple[Breakable, str], tmp_path: Path) -> None:
+    app, url = broken
+    app.breakers = [edit_json("GET", "/v1/models", lambda r, b: {**b, "debug": r.headers.get("authorization")})]
+    report = run_checks(url, ["model_list_is_well_formed", "key_never_echoed"])
+    result = next(r for r in report.results if r.name == "key_never_echoed")
+    assert result.outcome is Outcome.FAIL
+    write_reports(report, tmp_path)
+    out, _ = _console()
+    from aitre.conform.report.console import print_report
+
+    print_report(report, out)
+    written = _everything_written(tmp_path, out)
+    assert KEY not in written and KEY.removeprefix("sk-") not in written
+    assert "$OPENAI_API_KEY" in (tmp_path / "report.json").read_text()
+
+
+def test_budget_caps_the_requests(broken: tuple[Breakable, str]) -> None:
+    _, url = broken
+    report = run_checks(url, None, budget=15)
+    assert report.requests_sent <= 15
+    assert any(result.reason == "request budget exhausted" for result in report.results)
+
+
+def test_usage_errors_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    out, err = _console()
+    assert conform(ConformOptions(only="chat,telepathy"), out, err) == 2
+    assert err.export_text().strip() == "aitre conform: unknown area telepathy (known: auth, errors, models, chat, " \
+                                        "completions, streaming, embeddings, images, audio, midjourney)"
+
+
+def test_unreachable_server_is_exit_2_without_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out, err = _console()
+    code = conform(ConformOptions(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-x", report_dir=tmp_path),
+                   out, err)
+    lines = err.export_text().strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"aitre conform: cannot reach http://127.0.0.1:{port}:")

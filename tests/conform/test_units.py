@@ -1,0 +1,101 @@
+"""The small pieces: SSE parsing, redaction, model discovery, cost caps, settings and the registry."""
+
+from __future__ import annotations
+
+import pytest
+
+from aitre.conform.discovery import choose_models
+from aitre.conform.redact import Redactor
+from aitre.conform.registry import check
+from aitre.conform.schema_checks import cheap_spec, tame_body
+from aitre.conform.settings import ConformSettings, normalize_base_url, parse_model_overrides
+from aitre.conform.sse import SseParser
+
+
+def test_sse_parser_handles_any_chunking_and_line_endings() -> None:
+    stream = b"data: {\"a\": 1}\r\n\r\n: comment\n\ndata: x\ndata: y\n\nevent: done\ndata: [DONE]\n\n"
+    whole = SseParser().feed(stream)
+    parser = SseParser()
+    pieces = [event for i in range(len(stream)) for event in parser.feed(stream[i:i + 1])]
+    assert [e.data for e in whole] == [e.data for e in pieces] == ['{"a": 1}', "x\ny", "[DONE]"]
+    assert whole[2].event == "done"
+
+
+def test_sse_parser_reports_stray_lines_and_cut_events() -> None:
+    parser = SseParser()
+    events = parser.feed(b"data: 1\nnonsense\n\ndata: 2")
+    pending, tail = parser.close()
+    assert events[0].stray_lines == ["nonsense"]
+    assert pending is not None and pending.data == "2" and tail == "data: 2"
+
+
+def test_redactor_replaces_the_key_and_its_bare_tail() -> None:
+    redactor = Redactor("sk-abcdefghijklmnop")
+    assert redactor.text("Bearer sk-abcdefghijklmnop and abcdefghijklmnop") == "Bearer [REDACTED] and [REDACTED]"
+    assert redactor.curl("Authorization: Bearer sk-abcdefghijklmnop") == "Authorization: Bearer $OPENAI_API_KEY"
+    assert redactor.found_in(b"..abcdefghijklmnop..") and not redactor.found_in("sk-abc***")
+    assert not Redactor("").found_in("anything")
+
+
+def test_discovery_prefers_cheap_models_and_falls_back_per_role() -> None:
+    listed = ["gpt-4o-mini-tts", "gpt-4o", "gpt-4o-mini", "text-embedding-3-large", "whisper-1", "my-llama"]
+    choice = choose_models(listed, {"images": "flux-dev"})
+    assert choice.models["chat"] == "gpt-4o-mini"
+    assert choice.models["speech"] == "gpt-4o-mini-tts"
+    assert choice.models["embeddings"] == "text-embedding-3-large"
+    assert choice.models["completions"] == "gpt-4o-mini"  # legacy endpoint served by a chat model
+    assert (choice.models["images"], choice.sources["images"]) == ("flux-dev", "override")
+    assert choose_models(["my-llama"], {}).models["chat"] == "my-llama"
+    assert choose_models(["my-llama"], {}).models["embeddings"] is None
+    assert choose_models(None, {}).sources["chat"] == "fallback"
+
+
+def test_positive_bodies_are_capped_and_routed() -> None:
+    settings = ConformSettings(base_url="http://x")
+    body = {"model": "gpt-5-giant", "max_tokens": 4000, "n": 100, "best_of": 100}
+    tame_body(body, "/v1/completions", {"completions": "babbage-002"}, settings)
+    assert body == {"model": "babbage-002", "max_tokens": 16, "n": 2, "best_of": 2}
+    speech = {"model": "tts-1", "input": "x" * 5000, "voice": "alloy"}
+    tame_body(speech, "/v1/audio/speech", {"speech": None}, settings)
+    assert len(speech["input"]) == settings.limits.max_speech_chars and speech["model"] == "tts-1"
+
+
+def test_cheap_spec_drops_only_costly_bounds() -> None:
+    spec = {"a": {"maxItems": 2048, "minItems": 1}, "b": {"maxItems": 4}, "c": [{"maxLength": 32000}]}
+    assert cheap_spec(spec) == {"a": {"minItems": 1}, "b": {"maxItems": 4}, "c": [{}]}
+    assert spec["a"]["maxItems"] == 2048
+
+
+@pytest.mark.parametrize(("given", "root"), [("http://h:1/v1", "http://h:1"), ("https://h/v1/", "https://h"),
+                                             ("http://h/api", "http://h/api")])
+def test_base_url_is_the_server_root(given: str, root: str) -> None:
+    assert normalize_base_url(given) == root
+
+
+def test_model_overrides_parse_and_reject_nonsense() -> None:
+    assert parse_model_overrides(["chat=a", "audio=b"]) == {"chat": "a", "speech": "b", "transcription": "b"}
+    with pytest.raises(ValueError, match="ROLE=NAME"):
+        parse_model_overrides(["chat"])
+    with pytest.raises(ValueError, match="unknown model role"):
+        parse_model_overrides(["video=x"])
+
+
+def test_settings_never_show_the_key() -> None:
+    assert "sk-secret" not in repr(ConformSettings(base_url="http://x", api_key="sk-secret-123456"))
+
+
+def test_registry_rejects_duplicates_and_undocumented_checks() -> None:
+    from aitre.conform.registry import load_checks
+
+    load_checks()
+
+    def missing_key_is_401(ctx: object) -> None:
+        """A second check under an existing name."""
+
+    def undocumented_check(ctx: object) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="registered twice"):
+        check("auth", "x")(missing_key_is_401)
+    with pytest.raises(ValueError, match="docstring"):
+        check("auth", "x")(undocumented_check)
