@@ -2744,7 +2744,7 @@ class CreateCompletionResponse(BaseModel):
     """
     usage: CompletionUsage | None = None
     """
-    Token counts for the request. Absent on stream chunks unless usage was asked for.
+    Token counts for the request. On stream chunks it is null or absent, except on the extra last chunk that `stream_options.include_usage` asks for, which holds the totals of the whole request.
     """
 
 

@@ -1691,8 +1691,8 @@ export interface components {
             system_fingerprint?: string;
             /** @description The generated texts, `n` per prompt, ordered by `index`. With several prompts, the choices of the first prompt come first. */
             choices: components["schemas"]["CompletionChoice"][];
-            /** @description Token counts for the request. Absent on stream chunks unless usage was asked for. */
-            usage?: components["schemas"]["CompletionUsage"];
+            /** @description Token counts for the request. On stream chunks it is null or absent, except on the extra last chunk that `stream_options.include_usage` asks for, which holds the totals of the whole request. */
+            usage?: components["schemas"]["CompletionUsage"] | null;
         };
         /**
          * CreateEmbeddingRequest
