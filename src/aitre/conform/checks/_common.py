@@ -153,6 +153,14 @@ def check_id(value: Any, where: str) -> None:
     expect(isinstance(value, str) and value != "", f"{where} is {value!r}, not a non-empty string")
 
 
+def check_envelope(body: dict[str, Any], object_name: str) -> None:
+    """The fields every completion object shares: `object`, a non-empty `id`, Unix-second `created`, `model`."""
+    expect(body.get("object") == object_name, f"object is {body.get('object')!r}, not {object_name!r}")
+    check_id(body.get("id"), "id")
+    check_created(body.get("created"), "created")
+    check_id(body.get("model"), "model")
+
+
 def skip_if_refused(exchange: Exchange, what: str) -> None:
     """A 4xx for an optional, model-dependent feature is the server's right: skip rather than fail."""
     if exchange.status is not None and 400 <= exchange.status < 500 and exchange.status not in (401, 404, 405):

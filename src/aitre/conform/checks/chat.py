@@ -11,7 +11,7 @@ from aitre.conform.checks._common import (
     LONG_ANSWER_PROMPT,
     WEATHER_TOOL,
     chat_body,
-    check_created,
+    check_envelope,
     check_id,
     check_usage,
     is_int,
@@ -45,10 +45,7 @@ def chat_completion_fields(ctx: CheckContext) -> None:
     Extra fields (`system_fingerprint`, `reasoning_content`, ...) are allowed; `model` may resolve an alias.
     """
     body = basic_chat(ctx)
-    expect(body.get("object") == "chat.completion", f"object is {body.get('object')!r}, not 'chat.completion'")
-    check_id(body.get("id"), "id")
-    check_created(body.get("created"), "created")
-    check_id(body.get("model"), "model")
+    check_envelope(body, "chat.completion")
     choices = choices_of(body)
     expect(len(choices) == 1, f"{len(choices)} choices for a request without n (expected 1)")
     for position, choice in enumerate(choices):

@@ -7,8 +7,7 @@ from typing import Any
 from aitre.conform.checks._common import (
     COMPLETIONS,
     LONG_ANSWER_PROMPT,
-    check_created,
-    check_id,
+    check_envelope,
     check_usage,
     is_int,
     ok_json,
@@ -48,10 +47,7 @@ def completion_fields(ctx: CheckContext) -> None:
     Extra fields are allowed.
     """
     body = basic_completion(ctx)
-    expect(body.get("object") == "text_completion", f"object is {body.get('object')!r}, not 'text_completion'")
-    check_id(body.get("id"), "id")
-    check_created(body.get("created"), "created")
-    check_id(body.get("model"), "model")
+    check_envelope(body, "text_completion")
     choices = choices_of(body)
     expect(len(choices) == 1, f"{len(choices)} choices for one prompt without n")
     for position, choice in enumerate(choices):
