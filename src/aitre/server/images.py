@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,24 +209,23 @@ async def create_image(runtime: Runtime, request: Request, op: Operation) -> Res
     return _answer(runtime, request, job)
 
 
-async def create_image_edit(runtime: Runtime, request: Request, op: Operation) -> Response:
+async def _from_uploads(runtime: Runtime, request: Request, op: Operation, check: Callable[..., None]) -> Response:
+    """Edits and variations: a multipart form with at least one `image` part, then the operation's own rules."""
     form, typed = await runtime.form_body(request, op)
     images = [upload.data for upload in form.uploads("image")]
     if not images:
         raise bad_request("An image file is required.", param="image")
     job = _job(runtime, op.operation_id, typed, images)
-    check_edit(runtime.settings, typed)
+    check(runtime.settings, typed)
     return _answer(runtime, request, job)
+
+
+async def create_image_edit(runtime: Runtime, request: Request, op: Operation) -> Response:
+    return await _from_uploads(runtime, request, op, check_edit)
 
 
 async def create_image_variation(runtime: Runtime, request: Request, op: Operation) -> Response:
-    form, typed = await runtime.form_body(request, op)
-    images = [upload.data for upload in form.uploads("image")]
-    if not images:
-        raise bad_request("An image file is required.", param="image")
-    job = _job(runtime, op.operation_id, typed, images)
-    check_variation(runtime.settings, typed)
-    return _answer(runtime, request, job)
+    return await _from_uploads(runtime, request, op, check_variation)
 
 
 HANDLERS: dict[str, Handler] = {

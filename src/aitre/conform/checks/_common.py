@@ -153,6 +153,21 @@ def check_id(value: Any, where: str) -> None:
     expect(isinstance(value, str) and value != "", f"{where} is {value!r}, not a non-empty string")
 
 
+def check_token_limit(body: dict[str, Any], choice: dict[str, Any], limit: int) -> int:
+    """`usage.completion_tokens` <= `limit`, and `choice` ends with "length" only when the limit was used up.
+
+    Returns the token count; skips when the answer carries no usage.
+    """
+    usage = body.get("usage")
+    if not isinstance(usage, dict) or not is_int(usage.get("completion_tokens")):
+        raise Skipped("the answer has no usage, so token counts cannot be compared")
+    used = usage["completion_tokens"]
+    expect(used <= limit, f"completion_tokens = {used} exceeds max_tokens = {limit}")
+    if choice.get("finish_reason") == "length":
+        expect(used == limit, f"finish_reason is 'length' but only {used} of max_tokens = {limit} were used")
+    return used
+
+
 def check_envelope(body: dict[str, Any], object_name: str) -> None:
     """The fields every completion object shares: `object`, a non-empty `id`, Unix-second `created`, `model`."""
     expect(body.get("object") == object_name, f"object is {body.get('object')!r}, not {object_name!r}")

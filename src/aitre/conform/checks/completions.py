@@ -8,8 +8,8 @@ from aitre.conform.checks._common import (
     COMPLETIONS,
     LONG_ANSWER_PROMPT,
     check_envelope,
+    check_token_limit,
     check_usage,
-    is_int,
     ok_json,
     skip_if_refused,
 )
@@ -124,14 +124,7 @@ def completion_max_tokens_respected(ctx: CheckContext) -> None:
     """
     limit = 3
     body = ok_json(ctx.send(COMPLETIONS, json_body=completion_body(ctx, LONG_ANSWER_PROMPT, max_tokens=limit)))
-    choice = choices_of(body)[0]
-    usage = body.get("usage")
-    if not isinstance(usage, dict) or not is_int(usage.get("completion_tokens")):
-        raise Skipped("the answer has no usage, so token counts cannot be compared")
-    used = usage["completion_tokens"]
-    expect(used <= limit, f"completion_tokens = {used} exceeds max_tokens = {limit}")
-    if choice.get("finish_reason") == "length":
-        expect(used == limit, f"finish_reason is 'length' but only {used} of max_tokens = {limit} were used")
+    check_token_limit(body, choices_of(body)[0], limit)
 
 
 @check("completions", "stop", COMPLETIONS)
