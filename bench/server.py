@@ -5,13 +5,16 @@ Prism's requests/s on the non-streaming scenarios (Prism cannot mock SSE), and a
 Starlette handler that returns a canned response of the same size (the same SSE events when streaming), so
 the server's own work (auth, spec validation, generation, encoding) costs at most a fifth.
 
-Every server runs in its own process on 127.0.0.1 (the Python ones under the same uvicorn settings); the
-load generator is wrk when installed (`apt-get install -y wrk`), otherwise a bounded async httpx loop. The
-targets take turns inside each of --rounds rounds of --seconds per measurement; the median round counts.
-Prism comes from bench/node_modules (`npm ci --prefix bench`); without it that column is skipped. The key
-is a throwaway made for this run and never printed.
+Every server runs in its own process on 127.0.0.1. The Python ones run under both of uvicorn's stacks,
+each compared with the bare handler on the same stack: `httptools` (httptools + uvloop, what `aitre serve`
+uses when they are installed, as the pinned dependencies make sure) and `h11` (pure Python, uvicorn's
+fallback), whose slower floor leaves the server's own work a smaller share. The load generator is wrk
+when installed (`apt-get install -y wrk`), otherwise a bounded async httpx loop. The targets take turns
+inside each of --rounds rounds of --seconds per measurement; the median round counts. Prism comes from
+bench/node_modules (`npm ci --prefix bench`); without it that column is skipped. The key is a throwaway
+made for this run and never printed.
 
-    .venv/bin/python bench/server.py [--seconds 3] [--rounds 3] [--connections 8]
+    .venv/bin/python bench/server.py [--seconds 3] [--rounds 3] [--connections 8] [--stacks h11 httptools]
 """
 
 from __future__ import annotations
@@ -59,7 +62,10 @@ class Result:
 # ---- the servers --------------------------------------------------------------------------------------
 
 
-def _serve_child(kind: str, port: int, canned: str | None) -> None:
+STACKS = {"httptools": {"http": "httptools", "loop": "uvloop"}, "h11": {"http": "h11", "loop": "asyncio"}}
+
+
+def _serve_child(kind: str, port: int, canned: str | None, stack: str) -> None:
     """Entry point of a server child process (`--serve`): the reference app or the bare canned one."""
     import uvicorn
 
@@ -70,7 +76,8 @@ def _serve_child(kind: str, port: int, canned: str | None) -> None:
         app: Any = create_app(ServerSettings(api_keys=(os.environ["AITRE_BENCH_KEY"],)))
     else:
         app = _bare_app(json.loads(Path(canned or "").read_text()))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off",
+                **STACKS[stack])
 
 
 def _bare_app(canned: dict[str, Any]) -> Any:
@@ -217,7 +224,8 @@ def measure(urls: dict[str, str], key: str, args: argparse.Namespace, load: Any)
     different conditions; alternating them inside each round keeps the comparison fair.
     """
     rounds: dict[str, dict[str, list[Result]]] = {target: {} for target in urls}
-    for name, (path, body) in SCENARIOS.items():
+    for name in args.scenarios:
+        path, body = SCENARIOS[name]
         targets = [t for t in urls if not (t == "prism" and body.get("stream"))]  # Prism cannot mock SSE
         for target in targets:
             load(urls[target] + path, key, name, body, 1, args.connections)  # warm-up, not counted
@@ -230,7 +238,7 @@ def measure(urls: dict[str, str], key: str, args: argparse.Namespace, load: Any)
         for name, results in by_name.items():
             middle = sorted(results, key=lambda r: r.requests_per_s)[len(results) // 2]
             table.setdefault(target, {})[name] = middle
-            print(f"  {target:<10} {name:<12} {middle.requests_per_s:7.0f} req/s  p50 {middle.p50_ms:6.2f} ms  "
+            print(f"  {target:<14} {name:<12} {middle.requests_per_s:7.0f} req/s  p50 {middle.p50_ms:6.2f} ms  "
                   f"p99 {middle.p99_ms:6.2f} ms  errors {sum(r.errors for r in results)}  "
                   f"(rounds: {', '.join(f'{r.requests_per_s:.0f}' for r in results)})", flush=True)
     return table
@@ -242,12 +250,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median counts")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument("--load", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS),
+                        metavar="NAME", help=f"scenarios to run (default: all of {', '.join(SCENARIOS)})")
+    parser.add_argument("--no-prism", action="store_true", help="skip Prism (the slowest target to start)")
+    parser.add_argument("--stacks", nargs="+", choices=list(STACKS), default=list(STACKS),
+                        help="uvicorn stacks to run the Python servers on (default: both)")
     parser.add_argument("--serve", choices=["reference", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--canned", help=argparse.SUPPRESS)
+    parser.add_argument("--stack", choices=list(STACKS), default="httptools", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        _serve_child(args.serve, args.port, args.canned)
+        _serve_child(args.serve, args.port, args.canned, args.stack)
         return
     use_wrk = args.load == "wrk" or (args.load == "auto" and shutil.which("wrk"))
     load = load_wrk if use_wrk else load_httpx
@@ -258,33 +272,39 @@ def main() -> None:
           f"{args.seconds} s per target and scenario, {os.cpu_count()} CPUs")
     with ExitStack() as stack:
         urls: dict[str, str] = {}
-        port = _free_port()
-        urls["reference"] = stack.enter_context(running([*me, "--serve", "reference", "--port", str(port)], port, env))
-        canned = canned_bodies(urls["reference"], key)
         canned_file = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "canned.json"
-        canned_file.write_text(json.dumps(canned))
-        port = _free_port()
-        command = [*me, "--serve", "bare", "--port", str(port), "--canned", str(canned_file)]
-        urls["bare"] = stack.enter_context(running(command, port, env))
-        if PRISM.exists():
+        for name in args.stacks:
+            port = _free_port()
+            command = [*me, "--serve", "reference", "--port", str(port), "--stack", name]
+            urls[f"ref/{name}"] = stack.enter_context(running(command, port, env))
+            if not canned_file.exists():
+                canned_file.write_text(json.dumps(canned_bodies(urls[f"ref/{name}"], key)))
+            port = _free_port()
+            command = [*me, "--serve", "bare", "--port", str(port), "--canned", str(canned_file), "--stack", name]
+            urls[f"bare/{name}"] = stack.enter_context(running(command, port, env))
+        if args.no_prism:
+            pass
+        elif PRISM.exists():
             port = _free_port()
             command = [str(PRISM), "mock", str(SPEC), "-p", str(port), "-h", "127.0.0.1"]
             urls["prism"] = stack.enter_context(running(command, port, {**env, "NO_COLOR": "1"}))
         else:
             print(f"  prism: not installed ({PRISM}); run `npm ci --prefix bench`")
         table = measure(urls, key, args, load)
-    report(table)
+    report(table, args.scenarios, args.stacks)
 
 
-def report(table: dict[str, dict[str, Result]]) -> None:
+def report(table: dict[str, dict[str, Result]], scenarios: list[str], stacks: list[str]) -> None:
     print("\nratios (requests/s of the reference server divided by the other's):")
-    for name in SCENARIOS:
-        ours = table["reference"][name].requests_per_s
-        parts = [f"vs bare {ours / table['bare'][name].requests_per_s:5.2f}x (target >= {BARE_RATIO})"]
-        prism = table.get("prism", {}).get(name)
-        if prism is not None and prism.requests_per_s > 0:
-            parts.append(f"vs prism {ours / prism.requests_per_s:6.1f}x (target >= {PRISM_RATIO:.0f})")
-        print(f"  {name:<12} " + "   ".join(parts))
+    for stack_name in stacks:
+        for name in scenarios:
+            ours = table[f"ref/{stack_name}"][name].requests_per_s
+            bare = table[f"bare/{stack_name}"][name].requests_per_s
+            parts = [f"vs bare {ours / bare:5.2f}x (target >= {BARE_RATIO})"]
+            prism = table.get("prism", {}).get(name)
+            if prism is not None and prism.requests_per_s > 0:
+                parts.append(f"vs prism {ours / prism.requests_per_s:6.1f}x (target >= {PRISM_RATIO:.0f})")
+            print(f"  {stack_name:<9} {name:<12} " + "   ".join(parts))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
+from aitre.server import encoding
 from aitre.server.errors import ApiError, bad_request
 from aitre.server.validation import invalid_json
 
@@ -35,14 +36,20 @@ async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
+    # Straight from `receive`: Starlette's `request.stream()` generator costs more than the rest of this.
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def media_type(request: Request) -> str:
@@ -60,39 +67,63 @@ def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
     if not raw.strip():
         raise invalid_json("the body is empty")
     try:
-        value = json.loads(raw)
+        value = encoding.loads(raw)
+        if not isinstance(value, dict):
+            raise invalid_json(f"got a JSON {type(value).__name__}")
+        walk = normalise(value)
+        if walk.inexact:
+            # A float this large may be an integer the fast parser rounded; the exact parser settles it.
+            value = json.loads(raw)
+            walk = normalise(value)
     except (ValueError, RecursionError) as exc:
         raise invalid_json(type(exc).__name__) from None
-    if not isinstance(value, dict):
-        raise invalid_json(f"got a JSON {type(value).__name__}")
-    if normalise(value) > MAX_NESTING:
+    if walk.depth > MAX_NESTING:
         raise bad_request(f"The JSON body is nested more than {MAX_NESTING} levels deep.", code="invalid_json")
     return value
 
 
-def normalise(value: Any) -> int:
-    """Turn integral floats into ints in place and return the nesting depth, without recursion.
+# Beyond this magnitude a float no longer holds every integer exactly.
+EXACT_FLOAT_LIMIT = 2.0**53
+
+
+class Walk:
+    """What `normalise` found: the nesting depth (capped just past MAX_NESTING) and any inexact floats."""
+
+    __slots__ = ("depth", "inexact")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.inexact = False
+
+
+def normalise(value: Any) -> Walk:
+    """Turn integral floats into ints in place, and measure the nesting depth.
 
     JSON Schema's `integer` accepts 10.0, so a valid body may carry floats where handlers count or index
-    with ints. The walk is iterative because the handlers recurse over bodies a client could nest deeply.
+    with ints. The walk stops descending just past MAX_NESTING, so a deeply nested body cannot exhaust
+    the stack here.
     """
-    deepest = 0
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        node, level = pending.pop()
-        deepest = max(deepest, level)
-        if isinstance(node, dict):
-            items: Any = node.items()
-        elif isinstance(node, list):
-            items = enumerate(node)
-        else:
-            continue
-        for key, child in list(items):
-            if isinstance(child, float) and child.is_integer():
+    walk = Walk()
+    _visit(value, 1, walk)
+    return walk
+
+
+def _visit(node: Any, level: int, walk: Walk) -> None:
+    if level > walk.depth:
+        walk.depth = level
+    if level > MAX_NESTING:
+        return
+    # Only values change, never keys, so iterating while assigning is safe.
+    pairs = node.items() if type(node) is dict else enumerate(node)
+    for key, child in pairs:
+        kind = type(child)
+        if kind is float:
+            if child.is_integer():
                 node[key] = int(child)
-            elif isinstance(child, dict | list):
-                pending.append((child, level + 1))
-    return deepest
+                if abs(child) >= EXACT_FLOAT_LIMIT:
+                    walk.inexact = True
+        elif kind is dict or kind is list:
+            _visit(child, level + 1, walk)
 
 
 @dataclass(frozen=True)

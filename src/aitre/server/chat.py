@@ -70,21 +70,25 @@ def _limit(body: dict[str, Any]) -> int | None:
     return value if value is not None else body.get("max_tokens")
 
 
-def _full_text(runtime: Runtime, request: Request, body: dict[str, Any], key: str, index: int) -> str:
-    rng = textgen.rng_for(key, index)
+def _full_text(runtime: Runtime, request: Request, body: dict[str, Any], key: str,
+               index: int) -> tuple[str, list[str] | None]:
+    """The uncut text of one choice, and its tokens when they come for free (plain text)."""
     response_format = body.get("response_format") or {}
     kind = response_format.get("type")
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
-        return json.dumps(jsongen.conforming_instance(schema, rng), ensure_ascii=False)
+        return json.dumps(jsongen.conforming_instance(schema, textgen.rng_for(key, index)), ensure_ascii=False), None
+    seed_bytes = textgen.entropy(key, index)
     if kind == "json_object":
-        return json.dumps({"answer": textgen.sentences(rng, 8, 30, leading_space=False), "choice": index})
-    text = textgen.sentences(rng, 8, 40, leading_space=False)
+        answer = textgen.sentences(seed_bytes, 8, 30, leading_space=False)
+        return json.dumps({"answer": answer, "choice": index}), None
+    tokens = textgen.sentence_tokens(seed_bytes, 8, 40, leading_space=False)
+    text = "".join(tokens)
     if body["model"] == IMAGE_MODEL:
         # The image model answers through chat with a Markdown link to a picture this server hosts.
         url = runtime.store_image(request, new_id("img_") + ".png", png.render(f"{key}|{index}", 256, 256))
-        return f"![image]({url})\n\n{text}"
-    return text
+        return f"![image]({url})\n\n{text}", None
+    return text, tokens
 
 
 def _tool_choice(plan: ToolPlan, key: str, index: int, limit: int | None) -> ChatChoice:
@@ -120,7 +124,8 @@ def build_choices(runtime: Runtime, request: Request, body: dict[str, Any]) -> l
         if plan is not None:
             choices.append(_tool_choice(plan, key, index, limit))
             continue
-        generated = textgen.cut(_full_text(runtime, request, body, key, index), limit, stop)
+        full, full_tokens = _full_text(runtime, request, body, key, index)
+        generated = textgen.cut(full, limit, stop, full_tokens)
         tokens = generated.tokens
         logprobs = textgen.logprobs_for(tokens, key, index, max(top - 1, 0)) if body.get("logprobs") else None
         if "audio" in (body.get("modalities") or []):
@@ -128,7 +133,7 @@ def build_choices(runtime: Runtime, request: Request, body: dict[str, Any]) -> l
                                       completion_tokens=len(tokens), audio_tokens=len(tokens)))
             continue
         choices.append(ChatChoice(index, generated.text, generated.finish_reason, logprobs=logprobs,
-                                  completion_tokens=len(tokens)))
+                                  completion_tokens=len(tokens), content_tokens=tokens))
     return choices
 
 

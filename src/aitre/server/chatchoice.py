@@ -21,6 +21,7 @@ class ChatChoice:
     logprobs: list[textgen.TokenLogprob] | None = None
     completion_tokens: int = 0
     audio_tokens: int = 0
+    content_tokens: list[str] | None = None  # the tokens of `content`, so streams need not tokenize again
 
 
 def token_logprob(item: textgen.TokenLogprob, top: int) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _deltas(choice: ChatChoice, top: int) -> list[tuple[dict[str, Any] | str, di
                 for piece in textgen.tokenize(choice.function_call["arguments"])]
     if choice.audio is not None:
         return [({"audio": choice.audio}, None)]
-    tokens = textgen.tokenize(choice.content or "")
+    tokens = choice.content_tokens if choice.content_tokens is not None else textgen.tokenize(choice.content or "")
     if choice.logprobs is None:
         return [(token, None) for token in tokens]  # a bare string: framed by ChunkFrame.content
     return [({"content": token}, {"content": [token_logprob(item, top)], "refusal": None})

@@ -116,8 +116,8 @@ def plan_tool_call(body: dict[str, Any]) -> ToolPlan | None:
 
 def arguments_for(plan: ToolPlan, key: str, choice_index: int) -> str:
     """The call's arguments: JSON text matching the function's parameters, or free text for a custom tool."""
-    rng = textgen.rng_for(key, "tool", choice_index)
     if plan.kind == "custom":
-        return textgen.sentences(rng, 4, 12, leading_space=False)
+        return textgen.sentences(textgen.entropy(key, "tool", choice_index), 4, 12, leading_space=False)
+    rng = textgen.rng_for(key, "tool", choice_index)
     schema = plan.parameters if isinstance(plan.parameters, dict) and plan.parameters else {"type": "object"}
     return json.dumps(jsongen.conforming_instance(schema, rng), ensure_ascii=False)

@@ -115,8 +115,8 @@ def _choices(runtime: Runtime, body: dict[str, Any]) -> tuple[list[Choice], int]
     for p, prompt in enumerate(prompts):
         for j in range(n):
             # Choice j of prompt p depends on (p, j) only, so asking for more choices keeps the first ones.
-            full = textgen.sentences(textgen.rng_for(key, p, j), 8, 40, leading_space=True)
-            generated = textgen.cut(full, max_tokens, stop)
+            tokens = textgen.sentence_tokens(textgen.entropy(key, p, j), 8, 40, leading_space=True)
+            generated = textgen.cut("".join(tokens), max_tokens, stop, tokens)
             choices.append(Choice(len(choices), prompt, generated, bool(body.get("echo")), body.get("logprobs"), key))
     suffix = body.get("suffix")
     prompt_tokens = sum(prompt.tokens for prompt in prompts)

@@ -1,7 +1,11 @@
-"""JSON encoding on the hot path: shared encoders and the JSON response.
+"""JSON on the hot path: parsing request bodies, encoding responses and hashing requests.
 
-`json.dumps` with any non-default option builds a new JSONEncoder on every call, and Starlette's
-JSONResponse does exactly that; at a few thousand requests per second the construction alone shows up.
+orjson does the work; the standard library takes over for the few values orjson treats differently:
+- NaN and Infinity literals and lone surrogates in strings, which `json.loads` accepts;
+- integers beyond 64 bits, which orjson refuses to write, and anything else it refuses to encode
+  (non-string keys, unknown types).
+orjson reads integers beyond 64 bits as floats, losing digits; `loads` leaves catching that to its caller
+(`bodies.parse_json_object` parses again when it meets such a float), so the common body pays nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -16,16 +21,35 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
+def loads(raw: bytes) -> Any:
+    """Parse JSON as `json.loads` does (ValueError or RecursionError on bad input), except that an
+    integer beyond 64 bits may come back as a float (see the module docstring)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)  # maybe NaN, Infinity or a lone surrogate, which the stdlib accepts
+
+
 def dumps(value: Any) -> str:
     """Compact JSON on one line (newlines inside strings are escaped, so SSE framing stays intact)."""
-    return _COMPACT.encode(value)
+    return dump_bytes(value).decode()
 
 
-def canonical(value: Any) -> str:
+def dump_bytes(value: Any) -> bytes:
+    """`dumps` as UTF-8 bytes, without the round trip through str."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return _COMPACT.encode(value).encode()
+
+
+def canonical(value: Any) -> bytes:
     """Key-sorted JSON, for hashing what a request asks for."""
-    return _CANONICAL.encode(value)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return _CANONICAL.encode(value).encode()
 
 
 def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_COMPACT.encode(content).encode(), status_code=status_code, headers=headers,
-                    media_type="application/json")
+    return Response(dump_bytes(content), status_code=status_code, headers=headers, media_type="application/json")

@@ -69,10 +69,12 @@ async def submit_describe(runtime: Runtime, request: Request, op: Operation) -> 
     if _bad_images([body["base64"]]):
         return _envelope(4, "base64 is not a valid base64 picture")
     task = Task(new_task_id(), "DESCRIBE", "", "/describe", **_common(body))
-    rng = textgen.rng_for(textgen.request_key(body, runtime.settings.seed), "describe")
+    key = textgen.request_key(body, runtime.settings.seed)
     # Four suggested prompts, numbered as Midjourney's describe answer lists them.
-    task.final_prompt = "\n\n".join(f"{i}\ufe0f\u20e3 {textgen.sentences(rng, 8, 16, leading_space=False)}"
-                                    for i in range(1, 5))
+    task.final_prompt = "\n\n".join(
+        f"{i}\ufe0f\u20e3 {textgen.sentences(textgen.entropy(key, 'describe', i), 8, 16, leading_space=False)}"
+        for i in range(1, 5)
+    )
     return _submitted(runtime, task)
 
 

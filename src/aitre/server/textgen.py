@@ -16,6 +16,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from aitre.server.encoding import canonical
@@ -64,32 +65,64 @@ def detokenize(ids: Iterable[int]) -> str:
 def request_key(body: Mapping[str, Any], seed: int, *, extra: str = "") -> str:
     """A stable digest of what a request asks for (transport fields left out)."""
     relevant = {key: value for key, value in body.items() if key not in TRANSPORT_FIELDS}
-    digest = hashlib.blake2b(f"{seed}|{extra}|{canonical(relevant)}".encode(), digest_size=16)
+    digest = hashlib.blake2b(f"{seed}|{extra}|".encode() + canonical(relevant), digest_size=16)
     return digest.hexdigest()
 
 
 def rng_for(key: str, *salt: object) -> random.Random:
-    """A generator seeded by the request key and a salt (choice index, purpose...)."""
+    """A generator seeded by the request key and a salt (choice index, purpose...).
+
+    Seeding a Mersenne Twister costs several microseconds; plain text needs only `entropy`.
+    """
     digest = hashlib.blake2b(f"{key}|{'|'.join(map(str, salt))}".encode(), digest_size=8).digest()
     return random.Random(int.from_bytes(digest, "big"))
 
 
-def sentences(rng: random.Random, min_tokens: int, max_tokens: int, *, leading_space: bool) -> str:
-    """Whole sentences of vocabulary words, between roughly min_tokens and max_tokens tokens long."""
-    target = rng.randint(min_tokens, max_tokens)
-    # One draw of all words and sentence shapes: this runs on every request, so calls are kept few.
-    words = rng.choices(WORDS, k=target + 10)
-    lengths = rng.choices(SENTENCE_LENGTHS, k=target // 4 + 1)
-    endings = rng.choices(ENDINGS, k=len(lengths))
-    parts: list[str] = []
-    used = 0
-    for length, ending in zip(lengths, endings, strict=True):
-        parts.append(" ".join(words[used : used + length]).capitalize() + ending)
-        used += length
-        if used + len(parts) >= target:
-            break
-    text = " ".join(parts)
-    return " " + text if leading_space else text
+# Bytes of entropy `sentences` reads: one for the length, one per sentence (at least 4 tokens each).
+ENTROPY_BYTES = 32
+
+
+def entropy(key: str, *salt: object) -> bytes:
+    """`ENTROPY_BYTES` seeded bytes for `sentences`: one hash, far cheaper than seeding a generator."""
+    return hashlib.blake2b(f"{key}|{salt}".encode(), digest_size=ENTROPY_BYTES).digest()
+
+
+def _sentence_pool(size: int) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """A fixed pool of sentences as tokens, drawn once from a constant seed.
+
+    Each entry holds the sentence's tokens as they read at the start of a text, and as they read after
+    a space (the first word absorbs it: `" Quiet"`); joining entries so gives text whose tokenization is
+    exactly the concatenation, which spares every request a regex pass over its own output.
+    """
+    rng = random.Random(20261127)
+    pool: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for _ in range(size):
+        words = rng.choices(WORDS, k=rng.choice(SENTENCE_LENGTHS))
+        sentence = " ".join(words).capitalize() + rng.choice(ENDINGS)
+        pool.append((tuple(tokenize(sentence)), tuple(tokenize(" " + sentence))))
+    return tuple(pool)
+
+
+# 256 entries, so that one byte of entropy picks one sentence.
+SENTENCES = _sentence_pool(256)
+
+
+def sentence_tokens(seed_bytes: bytes, min_tokens: int, max_tokens: int, *, leading_space: bool) -> list[str]:
+    """The tokens of `sentences(...)`: whole pool sentences picked by `seed_bytes` (see `entropy`),
+    at least min_tokens long and at most one sentence past max_tokens."""
+    target = min_tokens + seed_bytes[0] % (max_tokens - min_tokens + 1)
+    tokens: list[str] = []
+    position = 1
+    while len(tokens) < target:
+        plain, spaced = SENTENCES[seed_bytes[position % len(seed_bytes)]]
+        tokens.extend(spaced if tokens or leading_space else plain)
+        position += 1
+    return tokens
+
+
+def sentences(seed_bytes: bytes, min_tokens: int, max_tokens: int, *, leading_space: bool) -> str:
+    """Whole sentences of vocabulary words, between min_tokens and roughly max_tokens tokens long."""
+    return "".join(sentence_tokens(seed_bytes, min_tokens, max_tokens, leading_space=leading_space))
 
 
 @dataclass(frozen=True)
@@ -98,20 +131,26 @@ class Generated:
 
     text: str
     finish_reason: str
+    known_tokens: list[str] | None = None  # the tokens of `text`, when the generator already had them
 
-    @property
+    @cached_property
     def tokens(self) -> list[str]:
-        return tokenize(self.text)
+        return self.known_tokens if self.known_tokens is not None else tokenize(self.text)
 
 
-def cut(full: str, max_tokens: int | None, stop: Iterable[str]) -> Generated:
+def cut(full: str, max_tokens: int | None, stop: Iterable[str], tokens: list[str] | None = None) -> Generated:
     """Apply stop sequences and `max_tokens` the way a sampler would: whichever comes first wins.
 
     A stop sequence ends the text just before it (and is not part of the text); the token limit ends
-    it after `max_tokens` tokens with finish_reason `length`.
+    it after `max_tokens` tokens with finish_reason `length`. `tokens`, when given, must be the
+    tokenization of `full`; a prefix of it ending on a token boundary is then the prefix's tokenization.
     """
-    tokens = tokenize(full)
-    limit_chars = len(full) if max_tokens is None or max_tokens >= len(tokens) else len("".join(tokens[:max_tokens]))
+    limit_chars = len(full)
+    if max_tokens is not None:
+        if tokens is None:
+            tokens = tokenize(full)
+        if max_tokens < len(tokens):
+            limit_chars = len("".join(tokens[:max_tokens]))
     first_stop: int | None = None
     for sequence in stop:
         if not sequence:
@@ -120,10 +159,11 @@ def cut(full: str, max_tokens: int | None, stop: Iterable[str]) -> Generated:
         if at != -1 and at + len(sequence) <= limit_chars and (first_stop is None or at < first_stop):
             first_stop = at
     if first_stop is not None:
-        return Generated(full[:first_stop], STOP_REASON)
+        return Generated(full[:first_stop], STOP_REASON)  # may end inside a token: tokenized again
     if limit_chars < len(full):
-        return Generated(full[:limit_chars], LENGTH_REASON)
-    return Generated(full, STOP_REASON)
+        assert max_tokens is not None
+        return Generated(full[:limit_chars], LENGTH_REASON, tokens[:max_tokens] if tokens is not None else None)
+    return Generated(full, STOP_REASON, tokens)
 
 
 def stop_list(value: Any) -> list[str]:
