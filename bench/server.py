@@ -62,22 +62,28 @@ class Result:
 # ---- the servers --------------------------------------------------------------------------------------
 
 
-STACKS = {"httptools": {"http": "httptools", "loop": "uvloop"}, "h11": {"http": "h11", "loop": "asyncio"}}
+STACKS = ("httptools", "h11")
 
 
 def _serve_child(kind: str, port: int, canned: str | None, stack: str) -> None:
-    """Entry point of a server child process (`--serve`): the reference app or the bare canned one."""
+    """Entry point of a server child process (`--serve`): the reference server as `aitre serve --no-access-log`
+    runs it, or the bare canned app under the same uvicorn stack, settings and GC tuning, so that the ratio
+    isolates the server's own work."""
     import uvicorn
 
     sys.path.insert(0, str(ROOT / "src"))
-    if kind == "reference":
-        from aitre.server import ServerSettings, create_app
+    from aitre.server import ServerSettings
+    from aitre.server.process import STACKS as UVICORN_STACKS
+    from aitre.server.process import serve_forever, tune_for_throughput
 
-        app: Any = create_app(ServerSettings(api_keys=(os.environ["AITRE_BENCH_KEY"],)))
-    else:
-        app = _bare_app(json.loads(Path(canned or "").read_text()))
+    if kind == "reference":
+        settings = ServerSettings(api_keys=(os.environ["AITRE_BENCH_KEY"],))
+        serve_forever(settings, "127.0.0.1", port, http=stack, access_log=False, log_level="warning")  # type: ignore[arg-type]
+        return
+    app = _bare_app(json.loads(Path(canned or "").read_text()))
+    tune_for_throughput()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off",
-                **STACKS[stack])
+                **UVICORN_STACKS[stack])
 
 
 def _bare_app(canned: dict[str, Any]) -> Any:

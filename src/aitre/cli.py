@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -102,6 +103,14 @@ def coverage(ctx: typer.Context) -> None:
     raise typer.Exit(coverage_main(ctx.args))
 
 
+class HttpChoice(StrEnum):
+    """`aitre serve --http`: see `aitre.server.process.STACKS`."""
+
+    auto = "auto"
+    httptools = "httptools"
+    h11 = "h11"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -118,11 +127,20 @@ def serve(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Changes the generated content (same seed, same answers).")] = 0,
+    http: Annotated[
+        HttpChoice,
+        typer.Option(
+            "--http",
+            help="uvicorn's HTTP stack: httptools + uvloop (fast, the default when installed) or pure-Python h11.",
+        ),
+    ] = HttpChoice.auto,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log one line per request (costs throughput).")
+    ] = True,
 ) -> None:
     """Run the reference server: a deterministic, conformant implementation of the whole spec (no model)."""
-    import uvicorn
-
-    from aitre.server import ServerSettings, create_app
+    from aitre.server import ServerSettings
+    from aitre.server.process import serve_forever
     from aitre.server.settings import DEFAULT_API_KEY, redact
 
     keys = tuple(api_key) if api_key else (DEFAULT_API_KEY,)
@@ -132,7 +150,7 @@ def serve(
     _say(
         f"aitre reference server on http://{host}:{port} (OpenAI routes under /v1, MidJourney under /mj); key: {shown}"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="off")
+    serve_forever(settings, host, port, http=http.value, access_log=access_log)
 
 
 BASE_URL_HELP = "Server root (a trailing /v1 is stripped). Default: $OPENAI_BASE_URL, else the embedded server."

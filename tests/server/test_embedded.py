@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -78,3 +85,41 @@ def test_image_and_task_stores_are_capped() -> None:
 def test_serve_help_documents_the_default_key() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"], terminal_width=200)
     assert result.exit_code == 0 and DEFAULT_API_KEY in result.output
+
+
+@pytest.mark.parametrize("stack", ["h11", "httptools"])
+def test_serve_runs_on_either_http_stack_without_printing_the_key(stack: str) -> None:
+    """`aitre serve` in a process of its own (GC tuned, as the bench measures it) answers on both stacks."""
+    key = "sk-serve-test-9d1c2b7a"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("aitre")), "serve", "--port", str(port), "--http", stack,
+               "--no-access-log"]
+    process = subprocess.Popen(command, env={**os.environ, "AITRE_API_KEY": key}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {key}"})
+                break
+            except httpx.ConnectError:
+                assert process.poll() is None and time.monotonic() < deadline, "aitre serve did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json()["object"] == "list"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert key not in output
+    assert f"127.0.0.1:{port}" in output
+
+
+def test_tuning_for_throughput_changes_only_the_process_it_runs_in() -> None:
+    script = ("import gc; from aitre.server.process import YOUNG_GC_THRESHOLD, tune_for_throughput; "
+              "tune_for_throughput(); assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD; "
+              "assert gc.get_freeze_count() > 0")
+    subprocess.run([sys.executable, "-c", script], check=True)
+    from aitre.server.process import YOUNG_GC_THRESHOLD  # importing it tunes nothing
+
+    assert gc.get_threshold()[0] != YOUNG_GC_THRESHOLD
