@@ -14,7 +14,7 @@ inside each of --rounds rounds of --seconds per measurement; the median round co
 bench/node_modules (`npm ci --prefix bench`); without it that column is skipped. The key is a throwaway
 made for this run and never printed.
 
-    .venv/bin/python bench/server.py [--seconds 3] [--rounds 3] [--connections 8] [--stacks h11 httptools]
+    .venv/bin/python bench/server.py [--seconds 3] [--rounds 3] [--connections 16] [--stacks h11 httptools]
 """
 
 from __future__ import annotations
@@ -67,21 +67,19 @@ STACKS = ("httptools", "h11")
 
 def _serve_child(kind: str, port: int, canned: str | None, stack: str) -> None:
     """Entry point of a server child process (`--serve`): the reference server as `aitre serve --no-access-log`
-    runs it, or the bare canned app under the same uvicorn stack, settings and GC tuning, so that the ratio
-    isolates the server's own work."""
+    runs it, or the bare canned app under the same uvicorn stack and settings."""
     import uvicorn
 
     sys.path.insert(0, str(ROOT / "src"))
     from aitre.server import ServerSettings
     from aitre.server.process import STACKS as UVICORN_STACKS
-    from aitre.server.process import serve_forever, tune_for_throughput
+    from aitre.server.process import serve_forever
 
     if kind == "reference":
         settings = ServerSettings(api_keys=(os.environ["AITRE_BENCH_KEY"],))
         serve_forever(settings, "127.0.0.1", port, http=stack, access_log=False, log_level="warning")  # type: ignore[arg-type]
         return
     app = _bare_app(json.loads(Path(canned or "").read_text()))
-    tune_for_throughput()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off",
                 **UVICORN_STACKS[stack])
 
@@ -254,7 +252,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=3, help="length of each measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median counts")
-    parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--connections", type=int, default=16,
+                        help="concurrent connections (the issue measured Prism at 16)")
     parser.add_argument("--load", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS),
                         metavar="NAME", help=f"scenarios to run (default: all of {', '.join(SCENARIOS)})")

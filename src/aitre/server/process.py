@@ -1,13 +1,10 @@
 """Running the reference server as a process of its own: `aitre serve`, and bench/server.py's child.
 
-Both go through `serve_forever`, so the bench measures exactly what users run. A dedicated process may
-tune the interpreter for throughput, which the in-thread embedded server (`embedded.py`) must not do to
-its host.
+Both go through `serve_forever`, so the bench measures exactly what users run.
 """
 
 from __future__ import annotations
 
-import gc
 from typing import Literal
 
 from aitre.server.app import create_app
@@ -21,17 +18,6 @@ STACKS: dict[str, dict[str, str]] = {
     "httptools": {"http": "httptools", "loop": "uvloop"},
     "h11": {"http": "h11", "loop": "asyncio"},
 }
-# Allocations between two young-generation collections (CPython's default is 700). A request allocates a
-# few hundred short-lived containers, so the default collects after nearly every request.
-YOUNG_GC_THRESHOLD = 10_000
-
-
-def tune_for_throughput() -> None:
-    """Collect garbage less often, and never re-scan what exists at start-up (spec, validators, tables)."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, older, oldest)
 
 
 def serve_forever(
@@ -46,7 +32,5 @@ def serve_forever(
     """Run the server in the foreground until interrupted."""
     import uvicorn
 
-    app = create_app(settings)
-    tune_for_throughput()
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, lifespan="off",
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log, lifespan="off",
                 **STACKS[http])
