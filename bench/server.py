@@ -309,6 +309,8 @@ def report(table: dict[str, dict[str, Result]], scenarios: list[str], stacks: li
             prism = table.get("prism", {}).get(name)
             if prism is not None and prism.requests_per_s > 0:
                 parts.append(f"vs prism {ours / prism.requests_per_s:6.1f}x (target >= {PRISM_RATIO:.0f})")
+                # What no handler on this stack can beat: the canned answer itself against Prism.
+                parts.append(f"(ceiling: bare vs prism {bare / prism.requests_per_s:5.1f}x)")
             print(f"  {stack_name:<9} {name:<12} " + "   ".join(parts))
 
 

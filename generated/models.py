@@ -677,7 +677,7 @@ class CreateEmbeddingRequest(BaseModel):
     """
     dimensions: Annotated[int | None, Field(ge=1)] = None
     """
-    Shorten each vector to this many dimensions. Only models of the `text-embedding-3` family and later accept it.
+    Shorten each vector to this many dimensions, at most the model's full length (1536 for `text-embedding-3-small`, 3072 for `text-embedding-3-large`). Only models of the `text-embedding-3` family and later accept it.
     """
     user: str | None = None
     """
@@ -2646,7 +2646,7 @@ class CreateCompletionRequest(BaseModel):
     """
     best_of: Annotated[int | None, Field(ge=0, le=20)] = 1
     """
-    How many candidates to sample on the server before returning the `n` with the best log probability per token. Must be at least `n`, and cannot be combined with `stream`.
+    How many candidates to sample on the server before returning the `n` with the best log probability per token. Must be at least `n`, and a stream allows no more than 1.
     """
     echo: bool | None = False
     """
@@ -4011,7 +4011,7 @@ class CreateChatCompletionRequest(BaseModel):
         None
     )
     """
-    Deprecated predecessor of `tool_choice` for `functions`: `none` forbids a call, `auto` lets the model decide, and `{"name": ...}` forces that function. Defaults to `none` without functions and to `auto` with them.
+    Deprecated predecessor of `tool_choice` for `functions`: `none` forbids a call, `auto` lets the model decide, and `{"name": ...}` forces that function. Only allowed together with `functions`, and `auto` when left out.
     """
     functions: Annotated[
         list[ChatCompletionFunctions] | None,
@@ -4133,7 +4133,7 @@ class CreateChatCompletionRequest(BaseModel):
         Field(title="ChatCompletionToolChoiceOption"),
     ] = None
     """
-    Whether and which tool the model must call. Defaults to `none` when no tools are given and to `auto` when some are.
+    Whether and which tool the model must call. Only allowed together with a non-empty `tools`; defaults to `auto` then, and leaving out `tools` means no tool is called.
     """
     tools: (
         list[

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from aitre.cli import app
 from aitre.generate.artifacts import generate, render
+from aitre.generate.typescript import without_unknown_intersections
 
 from .conftest import ROOT, SpecCopy
 
@@ -61,3 +62,12 @@ def test_generate_reports_a_broken_spec_in_one_line(spec_copy: SpecCopy, tmp_pat
     result = CliRunner().invoke(app, ["generate", "--spec", str(spec_copy.root), "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert "v1_completions.yaml:" in result.output and "Traceback" not in result.output
+
+
+def test_rule_only_allof_entries_leave_no_unknown_in_typescript() -> None:
+    """openapi-typescript writes `} & (unknown & unknown);` for an object with two `if`/`then` rules."""
+    written = "A: {\n    x?: string;\n} & (unknown & unknown);\nB: {\n    y: number;\n} & unknown;\n"
+    cleaned = without_unknown_intersections(written)
+    assert cleaned == "A: {\n    x?: string;\n};\nB: {\n    y: number;\n};\n"
+    assert without_unknown_intersections("    C: D & unknown[];\n") == "    C: D & unknown[];\n"
+    assert "& unknown" not in (GENERATED / "typescript" / "openapi.d.ts").read_text()

@@ -1451,7 +1451,7 @@ export interface components {
              * @default 0
              */
             frequency_penalty?: number | null;
-            /** @description Deprecated predecessor of `tool_choice` for `functions`: `none` forbids a call, `auto` lets the model decide, and `{"name": ...}` forces that function. Defaults to `none` without functions and to `auto` with them. */
+            /** @description Deprecated predecessor of `tool_choice` for `functions`: `none` forbids a call, `auto` lets the model decide, and `{"name": ...}` forces that function. Only allowed together with `functions`, and `auto` when left out. */
             function_call?: ("none" | "auto") | components["schemas"]["ChatCompletionFunctionCallOption"];
             /**
              * @deprecated
@@ -1552,7 +1552,7 @@ export interface components {
              * @example 0.7
              */
             temperature?: number | null;
-            /** @description Whether and which tool the model must call. Defaults to `none` when no tools are given and to `auto` when some are. */
+            /** @description Whether and which tool the model must call. Only allowed together with a non-empty `tools`; defaults to `auto` then, and leaving out `tools` means no tool is called. */
             tool_choice?: components["schemas"]["ChatCompletionToolChoiceOption"];
             /** @description The tools (functions or custom tools) the model may call in its reply. */
             tools?: components["schemas"]["ChatCompletionTool"][];
@@ -1593,7 +1593,7 @@ export interface components {
              */
             prompt: string | string[] | number[] | number[][] | null;
             /**
-             * @description How many candidates to sample on the server before returning the `n` with the best log probability per token. Must be at least `n`, and cannot be combined with `stream`.
+             * @description How many candidates to sample on the server before returning the `n` with the best log probability per token. Must be at least `n`, and a stream allows no more than 1.
              * @default 1
              */
             best_of?: number | null;
@@ -1712,7 +1712,7 @@ export interface components {
              * @enum {string}
              */
             encoding_format?: "float" | "base64";
-            /** @description Shorten each vector to this many dimensions. Only models of the `text-embedding-3` family and later accept it. */
+            /** @description Shorten each vector to this many dimensions, at most the model's full length (1536 for `text-embedding-3-small`, 3072 for `text-embedding-3-large`). Only models of the `text-embedding-3` family and later accept it. */
             dimensions?: number;
             /** @description An opaque id of the end user, passed upstream so abuse can be traced to one user. */
             user?: string;

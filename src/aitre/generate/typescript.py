@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
 from aitre.generate.node import run_tool
+
+# An `allOf` entry that holds only an `if`/`then` rule (DECISIONS G8) has no TypeScript type, so
+# openapi-typescript intersects the object with `unknown` once per rule. `T & unknown` is `T`.
+_UNKNOWN_RULES = re.compile(r"\} & (?:unknown|\(unknown(?: & unknown)+\));$", re.MULTILINE)
+
+
+def without_unknown_intersections(source: str) -> str:
+    """`} & (unknown & unknown);` -> `};`: the same type, without the noise of rule-only `allOf` entries."""
+    return _UNKNOWN_RULES.sub("};", source)
 
 
 def typescript_types(bundled_json: bytes) -> bytes:
@@ -18,4 +28,4 @@ def typescript_types(bundled_json: bytes) -> bytes:
         run_tool(
             "openapi-typescript", str(source), "--output", str(target), "--default-non-nullable=false", cwd=Path(tmp)
         )
-        return target.read_bytes()
+        return without_unknown_intersections(target.read_text(encoding="utf-8")).encode("utf-8")

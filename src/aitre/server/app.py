@@ -39,8 +39,9 @@ HANDLERS: dict[str, Handler] = {
     **audio.HANDLERS,
     **midjourney.HANDLERS,
 }
-# Rules between fields that JSON Schema cannot state, by operationId: `(settings, body) -> None`, raising a
-# 400 ApiError. Exposed so test generators can tell a schema-valid body this server refuses on purpose.
+# Rules between fields, by operationId: `(settings, body) -> None`, raising a 400 ApiError. The spec states
+# most of them as if/then rules (G8), not all; exposed so test generators can tell a schema-valid body this
+# server refuses on purpose.
 SEMANTIC_CHECKS: dict[str, Callable[[ServerSettings, dict[str, Any]], None]] = {
     **completions.SEMANTIC_CHECKS,
     **chat.SEMANTIC_CHECKS,

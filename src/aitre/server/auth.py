@@ -10,15 +10,24 @@ from aitre.server.errors import unauthorized
 from aitre.server.settings import redact
 
 
+def _raw_header(request: Request, name: bytes) -> str | None:
+    # Straight from the ASGI scope (names arrive lower-cased): this runs on every request, and Starlette's
+    # Headers object costs more than the lookup.
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def _presented_key(request: Request, mj_route: bool) -> tuple[str | None, bool]:
     """The key the request carries, and whether it came in `mj-api-secret` (whose `sk-` prefix is optional)."""
-    header = request.headers.get("authorization")
+    header = _raw_header(request, b"authorization")
     if header:
         scheme, _, value = header.strip().partition(" ")
         return (value.strip() if scheme.lower() == "bearer" and value.strip() else ""), False
     if mj_route:
         # midjourney-proxy clients send the key in `mj-api-secret`, with or without "Bearer " (spec M2).
-        secret = request.headers.get("mj-api-secret")
+        secret = _raw_header(request, b"mj-api-secret")
         if secret is not None:
             return secret.strip().removeprefix("Bearer ").strip(), True
     return None, False

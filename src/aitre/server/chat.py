@@ -26,7 +26,7 @@ OTHER_PART_TOKENS = 50
 
 
 def check_semantics(settings: ServerSettings, body: dict[str, Any]) -> None:
-    """Cross-field rules JSON Schema cannot state; each breach is a 400 naming the field."""
+    """Cross-field rules (also if/then rules in the spec, G8, where a schema can state them); 400 naming the field."""
     if body.get("top_logprobs") is not None and not body.get("logprobs"):
         raise bad_request("top_logprobs requires logprobs to be true.", param="top_logprobs")
     if body.get("stream_options") is not None and not body.get("stream"):

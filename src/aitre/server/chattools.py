@@ -95,7 +95,7 @@ def _from_functions(body: dict[str, Any], functions: list[Any]) -> ToolPlan | No
 
 
 def check_tool_fields(body: dict[str, Any]) -> None:
-    """Cross-field rules on tools a JSON Schema cannot state (400 when broken)."""
+    """Cross-field rules on tools (400 when broken); a named choice that must be a listed tool is beyond a schema."""
     if body.get("tool_choice") is not None and not body.get("tools"):
         raise bad_request("tool_choice is only allowed when tools are specified.", param="tool_choice")
     if body.get("function_call") is not None and not body.get("functions"):

@@ -94,7 +94,7 @@ def _prompts(value: Any) -> list[Prompt]:
 
 
 def check_semantics(settings: ServerSettings, body: dict[str, Any]) -> None:
-    """Rules between fields that a JSON Schema cannot state; each breach is a 400 naming the field."""
+    """Rules between fields (the spec states those a schema can, G8); each breach is a 400 naming the field."""
     n = body.get("n") or 1
     best_of = body.get("best_of")
     if best_of is not None and best_of < n:

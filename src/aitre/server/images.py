@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from aitre.server.settings import ServerSettings
 SIZES: dict[str, tuple[str, ...]] = {
     "dall-e-2": ("256x256", "512x512", "1024x1024"),
     "dall-e-3": ("1024x1024", "1792x1024", "1024x1792"),
-    "gpt-image": ("1024x1024", "1536x1024", "1024x1536"),
+    "gpt-image-1": ("1024x1024", "1536x1024", "1024x1536"),
 }
 PROMPT_LIMITS = {"dall-e-2": 1000, "dall-e-3": 4000}
 FREE_SIZE_RANGE = (64, 2048)  # models without a documented size list (Flux)
@@ -36,8 +37,18 @@ DEFAULT_MODEL = {"createImage": "dall-e-2", "createImageEdit": "gpt-image-1", "c
 EVENT_PREFIX = {"createImage": "image_generation", "createImageEdit": "image_edit"}
 
 
+# The gpt-image-1 models (dated ids included) draw three sizes; later GPT image models take others (spec G8).
+_GPT_IMAGE_1 = re.compile(r"gpt-image-1(\.5)?(-|$)")
+
+
 def _family(model: str) -> str:
-    return "gpt-image" if model.startswith("gpt-image") else model
+    """The size family: a key of SIZES, or the model id itself (sizes free within FREE_SIZE_RANGE)."""
+    return "gpt-image-1" if _GPT_IMAGE_1.match(model) else model
+
+
+def _gpt_image(model: str) -> bool:
+    """A GPT image model: it streams and always answers in base64."""
+    return model.startswith(("gpt-image", "chatgpt-image"))
 
 
 def _model(operation_id: str, body: dict[str, Any]) -> str:
@@ -62,22 +73,22 @@ def _size(model: str, size: Any) -> tuple[int, int]:
 
 def _check_common(operation_id: str, body: dict[str, Any]) -> None:
     model = _model(operation_id, body)
-    family = _family(model)
     prompt = body.get("prompt")
     limit = PROMPT_LIMITS.get(model)
     if isinstance(prompt, str) and limit is not None and len(prompt) > limit:
         raise bad_request(f"prompt is longer than {limit} characters, the limit of {model}.", param="prompt")
     if model == "dall-e-3" and (body.get("n") or 1) != 1:
         raise bad_request("dall-e-3 makes one image per request; n must be 1.", param="n")
-    if body.get("stream") and family != "gpt-image":
+    if body.get("stream") and not _gpt_image(model):
         raise bad_request(f"{model} cannot stream; streaming is for the GPT image models.", param="stream")
-    if family == "gpt-image" and body.get("background") == "transparent" and body.get("output_format") == "jpeg":
+    transparent_jpeg = body.get("background") == "transparent" and body.get("output_format") == "jpeg"
+    if model.startswith("gpt-image") and transparent_jpeg:
         raise bad_request("A transparent background needs png or webp output.", param="background")
     _size(model, body.get("size"))
 
 
 def check_generation(settings: ServerSettings, body: dict[str, Any]) -> None:
-    """Per-model rules of /v1/images/generations that the JSON Schema cannot state."""
+    """Per-model rules of /v1/images/generations (most are also if/then rules in the spec, G8)."""
     _check_common("createImage", body)
 
 
@@ -112,7 +123,7 @@ class Job:
 
     @property
     def gpt_image(self) -> bool:
-        return _family(self.model) == "gpt-image"
+        return _gpt_image(self.model)
 
     @property
     def size(self) -> str:

@@ -58,7 +58,27 @@ def _deepest(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationEr
     return best
 
 
-def _to_api_error(error: jsonschema_rs.ValidationError) -> ApiError:
+def _rule_text(schema: Any, error: jsonschema_rs.ValidationError) -> str | None:
+    """The `description` of the if/then rule (spec G8) whose `then` or `else` produced `error`.
+
+    A rule's own words ("DALL·E 3 makes one picture...") tell a client more than the keyword that failed
+    inside it ("False schema does not allow ...").
+    """
+    path = list(error.schema_path)
+    cuts = [i for i, part in enumerate(path) if part in ("then", "else")]
+    if not cuts:
+        return None
+    node: Any = schema
+    for part in path[: cuts[-1]]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    description = node.get("description") if isinstance(node, dict) else None
+    return description if isinstance(description, str) else None
+
+
+def _to_api_error(error: jsonschema_rs.ValidationError, schema: Any) -> ApiError:
     chosen = _deepest(error)
     path = list(chosen.instance_path)
     prop = getattr(chosen.kind, "property", None)
@@ -66,7 +86,9 @@ def _to_api_error(error: jsonschema_rs.ValidationError) -> ApiError:
         path.append(prop)
     param = param_name(path)
     where = f" at '{param}'" if param else ""
-    return bad_request(f"Invalid request body{where}: {chosen.message}", param=param)
+    rule = _rule_text(schema, chosen)
+    detail = f"{rule} (got {chosen.instance!r})" if rule else chosen.message
+    return bad_request(f"Invalid request body{where}: {detail}", param=param)
 
 
 # OpenAPI's integer formats are ranges; JSON Schema validators ignore them unless told.
@@ -93,6 +115,7 @@ class RequestValidator:
     def __init__(self, document: dict[str, Any], ops: Iterable[Operation]) -> None:
         self._document = document
         self._validators: dict[tuple[str, str], jsonschema_rs.Validator] = {}
+        self._schemas: dict[tuple[str, str], dict[str, Any]] = {}  # what each validator compiled
         # The document minus its paths is a schema resource whose components every $ref reaches.
         root = _with_integer_ranges({key: value for key, value in document.items() if key != "paths"})
         for op in ops:
@@ -103,6 +126,7 @@ class RequestValidator:
                 # Formats are assertions here (a `notifyHook` must be a URI), as the spec's readers expect.
                 validator = jsonschema_rs.validator_for(schema, validate_formats=True)
                 self._validators[(op.operation_id, media_type)] = validator
+                self._schemas[(op.operation_id, media_type)] = schema
 
     def schema_for(self, op: Operation, media_type: str) -> dict[str, Any]:
         """The (unresolved) request schema of one operation and media type."""
@@ -115,7 +139,7 @@ class RequestValidator:
         if validator is None or validator.is_valid(instance):
             return
         for error in validator.iter_errors(instance):
-            raise _to_api_error(error)
+            raise _to_api_error(error, self._schemas[(op.operation_id, media_type)])
 
 
 # ---- multipart: text parts arrive as strings and are typed by the schema before validation ----

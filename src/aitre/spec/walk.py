@@ -72,28 +72,34 @@ def root_schemas(document: dict[str, Any]) -> Iterator[tuple[Pointer, Any]]:
                 yield ("components", kind, name, "schema"), item["schema"]
 
 
-def subschemas(schema: Any, pointer: Pointer) -> Iterator[tuple[Pointer, Any]]:
-    """Yield `schema` and every schema nested in it, depth first."""
+# Keywords whose subschemas only constrain an instance that other keywords describe: `if` tests it,
+# `then`/`else`/`dependentSchemas` add rules when a test holds, `not` forbids. A property named in them
+# is declared (and described) in the `properties` of the schema they belong to.
+CONDITIONAL = frozenset({"if", "then", "else", "not", "dependentSchemas"})
+
+
+def subschemas(schema: Any, pointer: Pointer, skip: frozenset[str] = frozenset()) -> Iterator[tuple[Pointer, Any]]:
+    """Yield `schema` and every schema nested in it, depth first, without entering the keywords in `skip`."""
     yield pointer, schema
     if not isinstance(schema, dict):
         return
     for key in _ONE:
-        if isinstance(schema.get(key), dict):
-            yield from subschemas(schema[key], (*pointer, key))
+        if key not in skip and isinstance(schema.get(key), dict):
+            yield from subschemas(schema[key], (*pointer, key), skip)
     for key in _MANY:
-        if isinstance(schema.get(key), list):
+        if key not in skip and isinstance(schema.get(key), list):
             for index, item in enumerate(schema[key]):
-                yield from subschemas(item, (*pointer, key, index))
+                yield from subschemas(item, (*pointer, key, index), skip)
     for key in _MAP:
-        if isinstance(schema.get(key), dict):
+        if key not in skip and isinstance(schema.get(key), dict):
             for name, item in schema[key].items():
-                yield from subschemas(item, (*pointer, key, name))
+                yield from subschemas(item, (*pointer, key, name), skip)
 
 
-def all_schemas(document: dict[str, Any]) -> Iterator[tuple[Pointer, Any]]:
-    """Every schema of the document, nested ones included."""
+def all_schemas(document: dict[str, Any], skip: frozenset[str] = frozenset()) -> Iterator[tuple[Pointer, Any]]:
+    """Every schema of the document, nested ones included (except those under the keywords in `skip`)."""
     for pointer, schema in root_schemas(document):
-        yield from subschemas(schema, pointer)
+        yield from subschemas(schema, pointer, skip)
 
 
 def refs(value: Any, pointer: Pointer = ()) -> Iterator[tuple[Pointer, str]]:

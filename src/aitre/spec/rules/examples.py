@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -16,16 +17,36 @@ from aitre.spec.bundle import Bundle
 from aitre.spec.problems import Problem
 from aitre.spec.rules import rule
 from aitre.spec.source import Pointer
-from aitre.spec.walk import all_schemas, media_types, resolve_pointer, to_ref
+from aitre.spec.walk import CONDITIONAL, all_schemas, media_types, resolve_pointer, to_ref
 
 BUNDLE_URI = "urn:aitre:bundle"
+# Keywords by which an object schema says which other properties it admits; such a schema is left as it is.
+_OPEN_KEYWORDS = frozenset({"additionalProperties", "unevaluatedProperties", "patternProperties"})
+
+
+def closed_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the bundle in which an example may hold no property that its schema does not declare.
+
+    Every object schema with `properties` gets `unevaluatedProperties: false`, so a misspelt field in an
+    example is an error (what Redocly's `allowAdditionalProperties: false` does). Subschemas under `if`,
+    `then`, `else`, `not` and `dependentSchemas` are left open: they only add rules to properties declared
+    beside them, and closing them would turn every `then` into "no other property allowed".
+    """
+    closed = copy.deepcopy(document)
+    for pointer, schema in all_schemas(document, skip=CONDITIONAL):
+        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict) and not _OPEN_KEYWORDS & set(schema):
+            resolve_pointer(closed, to_ref(pointer))["unevaluatedProperties"] = False
+    return closed
 
 
 class ExampleValidator:
-    """Validates values against any schema of the bundle, by the schema's pointer."""
+    """Validates values against any schema of the bundle, by the schema's pointer.
+
+    Objects are closed (see `closed_document`): examples show only declared properties.
+    """
 
     def __init__(self, document: dict[str, Any]) -> None:
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        resource = Resource.from_contents(closed_document(document), default_specification=DRAFT202012)
         self.registry: Registry = Registry().with_resource(BUNDLE_URI, resource)
         self.document = document
 

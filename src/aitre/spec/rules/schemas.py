@@ -11,7 +11,8 @@ from jsonschema import Draft202012Validator
 from aitre.spec.bundle import Bundle
 from aitre.spec.problems import Problem
 from aitre.spec.rules import rule
-from aitre.spec.walk import all_schemas, resolve_pointer, root_schemas
+from aitre.spec.source import Pointer
+from aitre.spec.walk import CONDITIONAL, all_schemas, resolve_pointer, root_schemas
 
 # JSON Schema 2020-12 keywords plus the OpenAPI 3.1 base vocabulary.
 KNOWN_KEYWORDS = frozenset(
@@ -112,8 +113,12 @@ def schema_keywords(bundle: Bundle) -> Iterator[Problem]:
 
 @rule("property-description")
 def property_description(bundle: Bundle) -> Iterator[Problem]:
-    """Every property has a description, its own or that of the schema its `$ref` names."""
-    for pointer, schema in all_schemas(bundle.document):
+    """Every property has a description, its own or that of the schema its `$ref` names.
+
+    Properties named under `if`, `then`, `else`, `not` and `dependentSchemas` are exempt: they add rules to a
+    property declared next to them (`conditional-properties` checks that it is).
+    """
+    for pointer, schema in all_schemas(bundle.document, skip=CONDITIONAL):
         if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
             continue
         for name, prop in schema["properties"].items():
@@ -135,3 +140,44 @@ def _described(document: dict[str, Any], prop: Any) -> bool:
             return True  # reported by no-dangling-ref
         return isinstance(target, dict) and bool(str(target.get("description") or "").strip())
     return False
+
+
+@rule("conditional-properties")
+def conditional_properties(bundle: Bundle) -> Iterator[Problem]:
+    """A property that a conditional rule tests, constrains or requires is declared by the object it belongs to.
+
+    `then: {properties: {sise: ...}}` constrains nothing, since the instance has no such property, so a
+    misspelt name would make a rule silently vanish.
+    """
+    for pointer, schema in all_schemas(bundle.document, skip=CONDITIONAL):
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            continue
+        for where, name in _conditional_names(schema, pointer, inside=False):
+            if name not in schema["properties"]:
+                yield bundle.problem(
+                    where, "conditional-properties", f"{name!r} is not a property declared by this schema"
+                )
+
+
+def _conditional_names(schema: dict[str, Any], pointer: Pointer, inside: bool) -> Iterator[tuple[Pointer, str]]:
+    """Property names used by the conditional parts of `schema`, which apply to the same instance as `schema`.
+
+    `inside` is true within a conditional subschema, whose own `properties` and `required` count. `allOf`,
+    `anyOf` and `oneOf` branches apply to the same instance too, unless they are a `$ref` to another object.
+    """
+    if inside:
+        for name in schema.get("properties") or {}:
+            yield (*pointer, "properties", name), str(name)
+        for index, name in enumerate(schema.get("required") or []):
+            yield (*pointer, "required", index), str(name)
+    for key in ("if", "then", "else", "not"):
+        if isinstance(schema.get(key), dict):
+            yield from _conditional_names(schema[key], (*pointer, key), inside=True)
+    for name, sub in (schema.get("dependentSchemas") or {}).items():
+        yield (*pointer, "dependentSchemas", name), str(name)
+        if isinstance(sub, dict):
+            yield from _conditional_names(sub, (*pointer, "dependentSchemas", name), inside=True)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for index, sub in enumerate(schema.get(key) or []):
+            if isinstance(sub, dict) and "$ref" not in sub:
+                yield from _conditional_names(sub, (*pointer, key, index), inside)
