@@ -201,3 +201,12 @@ def test_bad_message_names_the_field(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model=MODEL, messages=[{"role": "user"}])  # type: ignore[list-item]
     assert str(caught.value.body["param"]).startswith("messages[0]")  # type: ignore[index]
+
+
+def test_extra_fields_of_other_types_are_ignored(http: httpx.Client) -> None:
+    """A user message may carry fields its schema does not name (the format allows extras); a `tool_calls`
+    that is not a list there must not break the prompt count (a fuzz found a 500 here)."""
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Hi", "tool_calls": 5}]}
+    answer = http.post("/v1/chat/completions", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["usage"]["prompt_tokens"] > 0

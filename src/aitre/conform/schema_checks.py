@@ -170,7 +170,7 @@ def _after_call(ctx: Any, case: Any, response: Any) -> None:
         hooks.after_call(case, response)
 
 
-def _serialize_ast_parse() -> None:
+def serialize_ast_parse() -> None:
     """Make `ast.parse` single-threaded on CPython 3.11.
 
     Its AST-to-object conversion keeps a recursion counter per interpreter, not per thread, so two
@@ -290,7 +290,7 @@ class SchemaRun:
     def run(self, operations: Iterable[str]) -> SchemaOutcome:
         wanted = set(operations)
         if self.settings.workers > 1:
-            _serialize_ast_parse()
+            serialize_ast_parse()
         tolerate_binary_in_coverage_judges()
         config = build_config(self.settings, self.settings.base_url)
         schema = schemathesis.openapi.from_dict(cheap_spec(self.spec), config=config)

@@ -57,7 +57,8 @@ def prompt_tokens(body: dict[str, Any]) -> int:
             total += sum(_part_tokens(part) for part in content)
         if isinstance(message.get("name"), str):
             total += 1
-        for call in message.get("tool_calls") or []:
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:  # other roles may carry any extra field
             total += textgen.count_tokens(json.dumps(call, ensure_ascii=False))
     for key in ("tools", "functions"):
         if body.get(key):

@@ -34,16 +34,21 @@ MAX_INPUT_TOKENS = 8192
 MAX_REQUEST_TOKENS = 300_000
 
 
-def _texts(value: Any) -> list[tuple[str, int]]:
-    """Each input as (text, token count): strings are tokenized, token arrays count one token per id."""
+def _text(value: str | list[int]) -> tuple[str, int, list[str]]:
+    """One input as (text, token count, tokens): a string is tokenized (once: the vector needs its words
+    too); a token array counts one token per id and reads as vocabulary words."""
     if isinstance(value, str):
-        return [(value, textgen.count_tokens(value))]
-    if value and all(isinstance(item, int) for item in value):
-        return [(textgen.detokenize(value), len(value))]
-    return [
-        (item, textgen.count_tokens(item)) if isinstance(item, str) else (textgen.detokenize(item), len(item))
-        for item in value
-    ]
+        tokens = textgen.tokenize(value)
+        return value, len(tokens), tokens
+    text = textgen.detokenize(value)
+    return text, len(value), textgen.tokenize(text)
+
+
+def _texts(value: Any) -> list[tuple[str, int, list[str]]]:
+    """Every input of the request (a string, an array of them, a token array or an array of those)."""
+    if isinstance(value, str) or (value and all(isinstance(item, int) for item in value)):
+        return [_text(value)]
+    return [_text(item) for item in value]
 
 
 def _check_dimensions(model: Any, dimensions: Any) -> None:
@@ -66,7 +71,7 @@ def _check_tokens(counts: list[int]) -> None:
 def check_semantics(settings: ServerSettings, body: dict[str, Any]) -> None:
     """`dimensions` only for text-embedding-3 models and at most their native size; token limits."""
     _check_dimensions(body.get("model"), body.get("dimensions"))
-    _check_tokens([count for _, count in _texts(body.get("input"))])
+    _check_tokens([count for _, count, _ in _texts(body.get("input"))])
 
 
 def _float32_text(value: float) -> tuple[float, str]:
@@ -95,9 +100,10 @@ def _tables(dimensions: int) -> tuple[tuple[str, ...], bytes, tuple[bytes, ...]]
     return json_parts, plus, tops
 
 
-def signs(text: str, model: str, seed: int, dimensions: int) -> bytes:
-    """One sign bit per component (8 per byte), blocks of 32 components taken from the text's words."""
-    words = sorted({token.strip().lower() for token in textgen.tokenize(text) if token.strip()})
+def signs(text: str, model: str, seed: int, dimensions: int, tokens: list[str] | None = None) -> bytes:
+    """One sign bit per component (8 per byte), blocks of 32 components taken from the text's words
+    (`tokens`, when given, is the tokenization of `text`)."""
+    words = sorted({token.strip().lower() for token in tokens or textgen.tokenize(text) if token.strip()})
     sources = [*words, "\x00" + text]  # the whole text is one more "word", so different texts differ
     blocks = -(-dimensions // 32)
     digests = [array("I", hashlib.shake_256(f"{seed}|{model}|{w}".encode()).digest(4 * blocks)) for w in sources]
@@ -141,17 +147,17 @@ async def create_embedding(runtime: Runtime, request: Request, op: Operation) ->
     model = runtime.check_model("embeddings", body["model"], "/v1/embeddings")
     _check_dimensions(model, body.get("dimensions"))
     texts = _texts(body["input"])
-    _check_tokens([count for _, count in texts])
+    _check_tokens([count for _, count, _ in texts])
     dimensions = dimensions_for(model, body.get("dimensions"))
     render = vector_base64 if body.get("encoding_format") == "base64" else vector_json
     done: dict[str, str] = {}  # repeated inputs in one request are computed once
     items: list[str] = []
-    for index, (text, _) in enumerate(texts):
+    for index, (text, _, words) in enumerate(texts):
         if text not in done:
-            encoded = render(signs(text, model, runtime.settings.seed, dimensions), dimensions)
+            encoded = render(signs(text, model, runtime.settings.seed, dimensions, words), dimensions)
             done[text] = encoded if render is vector_json else f'"{encoded}"'  # base64 needs no escaping
         items.append(f'{{"object":"embedding","index":{index},"embedding":{done[text]}}}')
-    tokens = sum(count for _, count in texts)
+    tokens = sum(count for _, count, _ in texts)
     # Assembled as text: the vectors are already JSON, and re-encoding millions of floats would dominate.
     tail = json.dumps({"model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
     content = '{"object":"list","data":[' + ",".join(items) + "]," + tail[1:]
