@@ -15,7 +15,7 @@ HttpStack = Literal["auto", "httptools", "h11"]
 # importable (the pinned dependencies install both on Linux and macOS) and falls back to h11 + asyncio.
 STACKS: dict[str, dict[str, str]] = {
     "auto": {"http": "auto", "loop": "auto"},
-    "httptools": {"http": "httptools", "loop": "uvloop"},
+    "httptools": {"http": "httptools", "loop": "auto"},  # uvloop where installed (not on Windows)
     "h11": {"http": "h11", "loop": "asyncio"},
 }
 
