@@ -39,6 +39,18 @@ def test_float_format_and_dimensions(client: openai.OpenAI) -> None:
     assert decoded.data[0].embedding == pytest.approx(floats.data[0].embedding, abs=1e-7)
 
 
+@pytest.mark.parametrize("dimensions", [1, 31, 33, 256, 1000])
+def test_a_shortened_vector_is_the_renormalised_prefix_of_the_full_one(client: openai.OpenAI, dimensions: int) -> None:
+    """As text-embedding-3 shortens vectors: the first components keep their direction, rescaled to length 1."""
+    text = "the food was delicious and the waiter was friendly"
+    model = "text-embedding-3-large"
+    full = client.embeddings.create(model=model, input=text).data[0].embedding
+    short = client.embeddings.create(model=model, input=text, dimensions=dimensions).data[0].embedding
+    assert len(short) == dimensions and abs(_norm(short) - 1) < 1e-5
+    scale = 1 / _norm(full[:dimensions])
+    assert short == pytest.approx([value * scale for value in full[:dimensions]], abs=1e-6)
+
+
 def test_similar_texts_are_closer(client: openai.OpenAI) -> None:
     a, b, c = (item.embedding for item in client.embeddings.create(
         model="text-embedding-3-small", input=["the quiet river", "the quiet river stone", "bright mountain fire"],
