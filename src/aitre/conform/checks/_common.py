@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -61,6 +63,15 @@ def chat_body(ctx: CheckContext, content: str = "Say hello.", **extra: Any) -> d
     }
     body.update(extra)
     return body
+
+
+def base64_field(value: Any, where: str) -> bytes:
+    """The bytes of a strict base64 string field; a ContractViolation naming `where` otherwise."""
+    expect(isinstance(value, str), f"{where} is {type(value).__name__}, not a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ContractViolation(f"{where} is not valid base64: {str(value)[:40]!r}") from None
 
 
 def ok_json(exchange: Exchange) -> dict[str, Any]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
-from aitre.conform.checks._common import EMBEDDINGS, check_usage, is_number, ok_json, skip_if_refused
+from aitre.conform.checks._common import EMBEDDINGS, base64_field, check_usage, is_number, ok_json, skip_if_refused
 from aitre.conform.context import CheckContext
-from aitre.conform.failures import ContractViolation, Skipped, expect
+from aitre.conform.failures import Skipped, expect
 from aitre.conform.registry import check
 
 INPUTS = ["The quick brown fox.", "Jumps over", "the lazy dog."]
@@ -94,12 +92,7 @@ def embedding_base64_decodes(ctx: CheckContext) -> None:
     expected = len(float_vectors(ctx)[0]) * 4
     data = data_of(ok_json(ctx.send(EMBEDDINGS, json_body=embed(ctx, encoding_format="base64"))), len(INPUTS))
     for position, item in enumerate(data):
-        value = item.get("embedding")
-        expect(isinstance(value, str), f"data[{position}].embedding is {type(value).__name__}, not a base64 string")
-        try:
-            raw = base64.b64decode(value, validate=True)  # type: ignore[arg-type]
-        except (binascii.Error, ValueError):
-            raise ContractViolation(f"data[{position}].embedding is not valid base64: {value[:40]!r}") from None
+        raw = base64_field(item.get("embedding"), f"data[{position}].embedding")
         expect(len(raw) == expected, f"data[{position}] decodes to {len(raw)} bytes, expected {expected} (4 x dim)")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 from urllib.parse import urlparse
 
@@ -11,13 +9,14 @@ from aitre.conform.checks._common import (
     IMAGE_EDITS,
     IMAGE_VARIATIONS,
     IMAGES,
+    base64_field,
     check_created,
     ok_json,
     require_client_error,
     skip_if_refused,
 )
 from aitre.conform.context import CheckContext
-from aitre.conform.failures import ContractViolation, expect
+from aitre.conform.failures import expect
 from aitre.conform.registry import check
 from aitre.conform.samples import image_kind, tiny_png
 
@@ -54,12 +53,7 @@ def _check_url_items(items: list[dict[str, Any]]) -> None:
 
 def _check_b64_items(items: list[dict[str, Any]]) -> None:
     for position, item in enumerate(items):
-        value = item.get("b64_json")
-        expect(isinstance(value, str), f"data[{position}].b64_json is {type(value).__name__}, not base64 text")
-        try:
-            raw = base64.b64decode(value, validate=True)  # type: ignore[arg-type]
-        except (binascii.Error, ValueError):
-            raise ContractViolation(f"data[{position}].b64_json is not valid base64") from None
+        raw = base64_field(item.get("b64_json"), f"data[{position}].b64_json")
         expect(image_kind(raw) is not None, f"data[{position}].b64_json decodes to {raw[:8]!r}, not PNG/JPEG/WebP/GIF")
         expect(item.get("url") is None, f"data[{position}] has a url although b64_json was asked for")
 
