@@ -694,6 +694,51 @@ class ImageEditInputImages(RootModel[list[bytes]]):
     """
 
 
+class CreateImageVariationRequest(BaseModel):
+    """
+    The multipart form of a variation request: new pictures in the spirit of one input picture. Only DALL·E 2 ever offered this, and OpenAI has retired it, so many relays answer 501.
+    """
+
+    image: bytes
+    """
+    The source picture, a square PNG smaller than 4 MB.
+    """
+    model: Literal["dall-e-2"] | None = "dall-e-2"
+    """
+    The model that makes the variations. Variations are a DALL·E 2 feature, so `dall-e-2` is the only value (left out or null means the same). Stated on the property rather than as an `if`/`then` rule because multipart schemas carry none (G8); it is model policy all the same.
+    """
+    n: Annotated[int | None, Field(ge=1, le=10)] = 1
+    """
+    How many variations to return.
+    """
+    response_format: Literal["url", "b64_json"] | None = "url"
+    """
+    Whether each variation comes back as a link valid for about an hour (`url`) or as base64 bytes (`b64_json`).
+    """
+    size: Literal["256x256", "512x512", "1024x1024"] | None = "1024x1024"
+    """
+    Edge length of the square results.
+    """
+    user: str | None = None
+    """
+    An opaque id of the end user, passed upstream for abuse tracing.
+    """
+
+
+class KnownSpeakerReference(RootModel[str]):
+    root: Annotated[str, Field(pattern="^data:[^,]*,")]
+    """
+    One voice sample as a data URL, such as `data:audio/wav;base64,...`.
+    """
+
+
+class Language(RootModel[str]):
+    root: Annotated[str, Field(pattern="^[a-z]{2}$")]
+    """
+    One two-letter language code, such as `en` or `zh`.
+    """
+
+
 class CreateTranslationRequest(BaseModel):
     """
     The multipart form of a translation into English: the audio file and the model are required, everything else is a plain form field.
@@ -1284,6 +1329,33 @@ class MjButton(BaseModel):
     style: int | None = None
     """
     Discord's button style; 2 is primary (blue), 3 success (green).
+    """
+
+
+class MjErrorResponse(BaseModel):
+    """
+    The midjourney-proxy way of refusing a request, which new-api-style relays use for failures on their own side of an MJ route (a body they cannot bind, a missing field, an unknown task, no quota): a numeric `code` and a `description`, with HTTP 400, or 429 for code 30. Clients of these routes read `code` and `description`, as they do in the submit envelope.
+    """
+
+    code: int
+    """
+    The refusal code: 4 for a request error, 3 for something not found, 5 or 9 for a failure, 30 when the relay's group is saturated. Never 1, which means success.
+    """
+    description: str
+    """
+    What went wrong, often a snake_case token such as `prompt_is_required` or `task_not_found`.
+    """
+    type: str | None = None
+    """
+    Which side failed, such as `upstream_error` or `new_api_error`; relays may leave it out.
+    """
+    result: str | None = None
+    """
+    Anything the relay adds, such as the upstream's answer; usually absent or null.
+    """
+    properties: dict[str, Any] | None = None
+    """
+    Extra details; usually absent or empty.
     """
 
 
@@ -2303,6 +2375,92 @@ class WebSearchUserLocation(BaseModel):
     """
 
 
+class MjSubmitImaginePostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitActionPostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitBlendPostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitDescribePostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitModalPostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitShortenPostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitChangePostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitSimpleChangePostResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjSubmitUploadDiscordImagesPostResponse(
+    RootModel[ErrorResponse | MjErrorResponse]
+):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjTaskIdFetchGetResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjTaskListByConditionPostResponse1(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
+class MjTaskIdImageSeedGetResponse(RootModel[ErrorResponse | MjErrorResponse]):
+    root: ErrorResponse | MjErrorResponse
+    """
+    Either error shape; a client tells them apart by the `error` member.
+    """
+
+
 class ChatCompletionAllowedToolChoice(BaseModel):
     """
     Restricts the model to a subset of the declared tools.
@@ -2771,37 +2929,6 @@ class CreateEmbeddingResponse(BaseModel):
     """
 
 
-class CreateImageVariationRequest(BaseModel):
-    """
-    The multipart form of a variation request: new pictures in the spirit of one input picture. Only DALL·E 2 ever offered this, and OpenAI has retired it, so many relays answer 501.
-    """
-
-    image: bytes
-    """
-    The source picture, a square PNG smaller than 4 MB.
-    """
-    model: Annotated[ImageModel | None, Field(validate_default=True)] = "dall-e-2"
-    """
-    The model that makes the variations; only `dall-e-2` has supported it.
-    """
-    n: Annotated[int | None, Field(ge=1, le=10)] = 1
-    """
-    How many variations to return.
-    """
-    response_format: Literal["url", "b64_json"] | None = "url"
-    """
-    Whether each variation comes back as a link valid for about an hour (`url`) or as base64 bytes (`b64_json`).
-    """
-    size: Literal["256x256", "512x512", "1024x1024"] | None = "1024x1024"
-    """
-    Edge length of the square results.
-    """
-    user: str | None = None
-    """
-    An opaque id of the end user, passed upstream for abuse tracing.
-    """
-
-
 class CreateSpeechRequest(BaseModel):
     """
     Parameters of text-to-speech: the text, the voice model and the voice are required. The answer is audio in `response_format`, not JSON.
@@ -2823,7 +2950,7 @@ class CreateSpeechRequest(BaseModel):
     """
     voice: str | SpeechCustomVoice
     """
-    Who speaks: a voice name, or an object naming a custom voice created upstream from audio samples. The built-in voices are alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer, verse, marin and cedar; `tts-1` and `tts-1-hd` know only alloy, echo, fable, onyx, nova and shimmer.
+    Who speaks: a voice name, or an object naming a custom voice created upstream from audio samples. The built-in voices are alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer, verse, marin and cedar; `tts-1` and `tts-1-hd` know only alloy, ash, coral, echo, fable, nova, onyx, sage and shimmer.
     """
     instructions: Annotated[str | None, Field(max_length=4096)] = None
     """
@@ -2879,15 +3006,17 @@ class CreateTranscriptionRequest(BaseModel):
     """
     Up to four short labels (such as `agent`, `customer`) for speakers whose voice samples are given in `known_speaker_references`, in the same order. Diarization only.
     """
-    known_speaker_references: Annotated[list[str] | None, Field(max_length=4)] = None
+    known_speaker_references: Annotated[
+        list[KnownSpeakerReference] | None, Field(max_length=4)
+    ] = None
     """
     Voice samples of the speakers named in `known_speaker_names`, as data URLs of 2 to 10 seconds of audio in any format `file` accepts. Diarization only.
     """
-    language: Annotated[str | None, Field(examples=["en"])] = None
+    language: Annotated[str | None, Field(examples=["en"], pattern="^[a-z]{2}$")] = None
     """
     The spoken language as an ISO-639-1 code (such as `en` or `zh`). Giving it improves accuracy and speed.
     """
-    languages: Annotated[list[str] | None, Field(min_length=1)] = None
+    languages: Annotated[list[Language] | None, Field(min_length=1)] = None
     """
     Several candidate languages as ISO-639-1 codes, as hints to `gpt-transcribe`.
     """
@@ -3527,7 +3656,7 @@ class ChatCompletionRequestUserMessage(BaseModel):
 
 class CreateImageEditRequest(BaseModel):
     """
-    The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type.
+    The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type. The upstream's per-model limits are model policy that this schema does not state (spec G8: multipart schemas carry no `if`/`then` rules): DALL·E 3 does not edit; DALL·E 2 takes prompts of at most 1000 characters, the three square sizes or `auto`, and does not stream; the gpt-image-1 models (also what an omitted model stands for) take 1024x1024, 1536x1024, 1024x1536 or `auto`; no GPT image model saves a transparent background as `jpeg`; Flux does not stream. A relay may refuse such combinations with 400 naming the field, or pass them upstream.
     """
 
     image: bytes | ImageEditInputImages

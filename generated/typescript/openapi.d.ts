@@ -1736,7 +1736,7 @@ export interface components {
         };
         /**
          * CreateImageEditRequest
-         * @description The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type.
+         * @description The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type. The upstream's per-model limits are model policy that this schema does not state (spec G8: multipart schemas carry no `if`/`then` rules): DALL·E 3 does not edit; DALL·E 2 takes prompts of at most 1000 characters, the three square sizes or `auto`, and does not stream; the gpt-image-1 models (also what an omitted model stands for) take 1024x1024, 1536x1024, 1024x1536 or `auto`; no GPT image model saves a transparent background as `jpeg`; Flux does not stream. A relay may refuse such combinations with 400 naming the field, or pass them upstream.
          */
         CreateImageEditRequest: {
             /** @description The picture or pictures to edit. The GPT image models take up to 16 `png`, `webp` or `jpg` files under 50 MB each; DALL·E 2 takes one square `png` under 4 MB. Several files are sent as repeated parts; the OpenAI SDK names those parts `image[]`, and the relay accepts either spelling. */
@@ -1948,10 +1948,10 @@ export interface components {
              */
             image: string;
             /**
-             * @description The model that makes the variations; only `dall-e-2` has supported it.
+             * @description The model that makes the variations. Variations are a DALL·E 2 feature, so `dall-e-2` is the only value (left out or null means the same). Stated on the property rather than as an `if`/`then` rule because multipart schemas carry none (G8); it is model policy all the same.
              * @default dall-e-2
              */
-            model?: components["schemas"]["ImageModel"] | null;
+            model?: "dall-e-2" | null;
             /**
              * @description How many variations to return.
              * @default 1
@@ -1987,7 +1987,7 @@ export interface components {
             model: string;
             /** @description The text to read aloud, at most 4096 characters. */
             input: string;
-            /** @description Who speaks: a voice name, or an object naming a custom voice created upstream from audio samples. The built-in voices are alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer, verse, marin and cedar; `tts-1` and `tts-1-hd` know only alloy, echo, fable, onyx, nova and shimmer. */
+            /** @description Who speaks: a voice name, or an object naming a custom voice created upstream from audio samples. The built-in voices are alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer, verse, marin and cedar; `tts-1` and `tts-1-hd` know only alloy, ash, coral, echo, fable, nova, onyx, sage and shimmer. */
             voice: string | components["schemas"]["SpeechCustomVoice"];
             /** @description Free-text direction on delivery (tone, pace, accent). Honoured by the `gpt-4o-mini-tts` models; `tts-1` and `tts-1-hd` reject or ignore it. */
             instructions?: string;
@@ -2620,6 +2620,22 @@ export interface components {
             type?: number;
             /** @description Discord's button style; 2 is primary (blue), 3 success (green). */
             style?: number;
+        };
+        /**
+         * MjErrorResponse
+         * @description The midjourney-proxy way of refusing a request, which new-api-style relays use for failures on their own side of an MJ route (a body they cannot bind, a missing field, an unknown task, no quota): a numeric `code` and a `description`, with HTTP 400, or 429 for code 30. Clients of these routes read `code` and `description`, as they do in the submit envelope.
+         */
+        MjErrorResponse: {
+            /** @description The refusal code: 4 for a request error, 3 for something not found, 5 or 9 for a failure, 30 when the relay's group is saturated. Never 1, which means success. */
+            code: number;
+            /** @description What went wrong, often a snake_case token such as `prompt_is_required` or `task_not_found`. */
+            description: string;
+            /** @description Which side failed, such as `upstream_error` or `new_api_error`; relays may leave it out. */
+            type?: string;
+            /** @description Anything the relay adds, such as the upstream's answer; usually absent or null. */
+            result?: string | null;
+            /** @description Extra details; usually absent or empty. */
+            properties?: Record<string, never> | null;
         };
         /**
          * MjImageDataUrl
@@ -3584,6 +3600,34 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description The request is malformed or a field is missing or out of range. Answered with the OpenAI error object (`param` names the field) or, as new-api-style relays do on MJ routes, with the midjourney-proxy shape `{code, description}`. */
+        MjBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"] | components["schemas"]["MjErrorResponse"];
+            };
+        };
+        /** @description The route or the task does not exist. Answered with the OpenAI error object or the midjourney-proxy shape `{code, description}`. */
+        MjNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"] | components["schemas"]["MjErrorResponse"];
+            };
+        };
+        /** @description The key, the relay's group or the upstream is over its limit; wait the number of seconds in `Retry-After` when it is sent. Answered with the OpenAI error object or the midjourney-proxy shape (code 30 when the relay's group is saturated). */
+        MjTooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"] | components["schemas"]["MjErrorResponse"];
+            };
+        };
         /** @description The route, the model or the task does not exist. */
         NotFound: {
             headers: {
@@ -3972,6 +4016,7 @@ export interface operations {
                     "audio/flac": string;
                     "audio/wav": string;
                     "audio/pcm": string;
+                    "application/octet-stream": string;
                     "text/event-stream": components["schemas"]["SpeechStreamEvent"];
                 };
             };
@@ -4074,12 +4119,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4106,12 +4151,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4138,12 +4183,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4170,12 +4215,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4202,12 +4247,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4234,12 +4279,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4266,12 +4311,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4298,12 +4343,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4330,12 +4375,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjUploadResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4361,11 +4406,11 @@ export interface operations {
                     "application/json": components["schemas"]["MjTask"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["TooManyRequests"];
+            404: components["responses"]["MjNotFound"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4392,12 +4437,12 @@ export interface operations {
                     "application/json": components["schemas"]["MjTask"][];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["MjNotFound"];
             413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4423,11 +4468,11 @@ export interface operations {
                     "application/json": components["schemas"]["MjSubmitResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["MjBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["TooManyRequests"];
+            404: components["responses"]["MjNotFound"];
+            429: components["responses"]["MjTooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -17,14 +17,14 @@ from aitre.server.settings import ServerSettings
 from aitre.server.transcription import HANDLERS as TRANSCRIPTION_HANDLERS
 
 CLASSIC_TTS = ("tts-1", "tts-1-hd")
-CLASSIC_VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
+CLASSIC_VOICES = ("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer")
 SSE_CHUNK_BYTES = 8192
 # Output tokens of the toy model: 50 per second of audio.
 TOKENS_PER_SECOND = 50
 
 
 def check_speech(settings: ServerSettings, body: dict[str, Any]) -> None:
-    """`tts-1` and `tts-1-hd` know six voices and cannot stream SSE (both stated in the spec)."""
+    """`tts-1` and `tts-1-hd` know nine voices and cannot stream SSE (both stated in the spec)."""
     model = body.get("model")
     if model in CLASSIC_TTS:
         voice = body.get("voice")

@@ -141,6 +141,8 @@ class Form:
 
     fields: dict[str, list[str | bytes]]
     files: dict[str, list[UploadedFile]]
+    # Names of parts that were not plain text: a filename, or a Content-Type other than text/plain.
+    typed: frozenset[str] = frozenset()
 
     def text(self, name: str) -> str | None:
         values = self.fields.get(name)
@@ -178,6 +180,7 @@ def parse_multipart(raw: bytes, content_type_header: str) -> Form:
         raise bad_request("The multipart body does not contain its boundary.", code="invalid_multipart")
     fields: dict[str, list[str | bytes]] = {}
     files: dict[str, list[UploadedFile]] = {}
+    typed: set[str] = set()
     for part in raw.split(delimiter)[1:]:
         if part.startswith(b"--"):
             break
@@ -194,6 +197,9 @@ def parse_multipart(raw: bytes, content_type_header: str) -> Form:
         name = params.get("name")
         if name is None:
             continue
+        part_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if part_type not in ("", "text/plain") or "filename" in params or "filename*" in params:
+            typed.add(name.removesuffix("[]"))
         if "filename" in params or "filename*" in params:
             upload = UploadedFile(params.get("filename", "upload"), headers.get("content-type", ""), body)
             files.setdefault(name.removesuffix("[]"), []).append(upload)
@@ -203,4 +209,4 @@ def parse_multipart(raw: bytes, content_type_header: str) -> Form:
                 fields.setdefault(name.removesuffix("[]"), []).append(body.decode("utf-8"))
             except UnicodeDecodeError:
                 fields.setdefault(name.removesuffix("[]"), []).append(body)
-    return Form(fields, files)
+    return Form(fields, files, frozenset(typed))

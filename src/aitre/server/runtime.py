@@ -17,7 +17,7 @@ from aitre.server.contract import Operation
 from aitre.server.errors import bad_request, model_not_found
 from aitre.server.settings import ServerSettings
 from aitre.server.stores import BoundedStore, StoredImage
-from aitre.server.validation import RequestValidator, typed_form
+from aitre.server.validation import RequestValidator, misplaced_parts, typed_form
 
 # Generated pictures are served from here, outside /v1 and /mj (the route is not part of the spec).
 IMAGE_ROUTE = "/files/images"
@@ -49,6 +49,8 @@ class Runtime:
         raw = await read_body(request, self.settings.max_body_bytes)
         form = parse_multipart(raw, request.headers.get("content-type", ""))
         schema = self.validator.schema_for(op, "multipart/form-data")
+        for name, problem in misplaced_parts(self.document, schema, form.fields, form.typed):
+            raise bad_request(problem, param=name)
         typed = typed_form(self.document, schema, form.fields)
         self.validator.validate(op, "multipart/form-data", typed)
         return form, typed

@@ -234,6 +234,13 @@ def typed_form(document: dict[str, Any], schema: dict[str, Any], fields: dict[st
         allowed = _types(document, prop)
         item = _item_schema(document, prop)
         item_allowed = _types(document, item) if item is not None else {"string"}
+        if "array" in allowed and len(values) == 1 and isinstance(values[0], str) and values[0][:1] in "[{":
+            # One text part holding JSON is the whole array, as generated clients send it (`["en", "de"]`);
+            # a JSON object there is simply not an array.
+            parsed = _coerce_text(values[0], {"array", "object"})
+            if not isinstance(parsed, str):
+                result[name] = parsed
+                continue
         typed = [
             "<binary>"
             if isinstance(value, bytes)
@@ -245,6 +252,40 @@ def typed_form(document: dict[str, Any], schema: dict[str, Any], fields: dict[st
         else:
             result[name] = typed[0] if len(typed) == 1 else typed
     return result
+
+
+def _is_binary(document: dict[str, Any], schema: Any, depth: int = 0) -> bool:
+    """Whether a (sub)schema is a file: `format: binary`, directly, as array items or in a union branch."""
+    if not isinstance(schema, dict) or depth > 8:
+        return False
+    if "$ref" in schema:
+        return _is_binary(document, resolve(document, schema["$ref"]), depth + 1)
+    if schema.get("format") == "binary":
+        return True
+    branches = [schema.get("items"), *schema.get("anyOf", []), *schema.get("oneOf", [])]
+    return any(_is_binary(document, branch, depth + 1) for branch in branches if branch is not None)
+
+
+def misplaced_parts(document: dict[str, Any], schema: dict[str, Any], fields: dict[str, list[Any]],
+                    typed: frozenset[str]) -> list[tuple[str, str]]:
+    """(field, problem) for parts of the wrong kind: a file sent as plain text, or text sent as a typed part.
+
+    A file part has a filename or its own media type; every other declared field is a plain text part,
+    as the SDKs send them. A JSON part where text belongs, or bare text where a file belongs, is an
+    invalid request rather than something to reinterpret.
+    """
+    root = resolve(document, schema["$ref"]) if "$ref" in schema else schema
+    properties: dict[str, Any] = root.get("properties", {}) if isinstance(root, dict) else {}
+    problems = []
+    for name in sorted(fields):
+        if name not in properties:
+            continue
+        binary = _is_binary(document, properties[name])
+        if binary and name not in typed:
+            problems.append((name, f"`{name}` must be a file part (with a filename or a media type), not text."))
+        elif not binary and name in typed:
+            problems.append((name, f"`{name}` must be a plain text part, not a file or typed part."))
+    return problems
 
 
 def invalid_json(detail: str) -> ApiError:

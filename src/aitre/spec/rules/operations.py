@@ -20,6 +20,8 @@ ALWAYS = {
 }
 WITH_INPUT = {"400": "BadRequest"}
 WITH_TARGET = {"404": "NotFound"}
+# MidJourney routes use their own variants, which also allow the midjourney-proxy error shape (spec M18).
+MJ_VARIANTS = {"BadRequest": "MjBadRequest", "NotFound": "MjNotFound", "TooManyRequests": "MjTooManyRequests"}
 
 
 @rule("operation-identity")
@@ -74,7 +76,9 @@ def operation_responses(bundle: Bundle) -> Iterator[Problem]:
             required.update(WITH_INPUT)
         if has_body or has_path_param:
             required.update(WITH_TARGET)
-        for code, name in sorted(required.items()):
+        midjourney = path.startswith("/mj/")
+        for code, shared in sorted(required.items()):
+            name = MJ_VARIANTS.get(shared, shared) if midjourney else shared
             response = responses.get(code)
             expected = f"#/components/responses/{name}"
             if response is None:
