@@ -193,8 +193,7 @@ BREAKS: dict[str, list[Breaker]] = {
     "image_variation_requires_image": [replace_answer("POST", "/v1/images/variations", status=200, body=b'{}',
                                                       when=_status(400, 200))],
     # audio
-    "speech_content_type_per_format": [replace_answer("POST", "/v1/audio/speech",
-                                                      content_type="application/octet-stream")],
+    "speech_content_type_per_format": [replace_answer("POST", "/v1/audio/speech", content_type="text/plain")],
     "speech_body_is_audio": [replace_answer("POST", "/v1/audio/speech", body=b'{"audio": "AAAA"}')],
     "transcription_json_has_text": [edit_json("POST", "/v1/audio/transcriptions", lambda r, b: {"transcript": ""})],
     "transcription_text_is_plain": [replace_answer("POST", "/v1/audio/transcriptions", content_type="application/json",
@@ -214,7 +213,7 @@ BREAKS: dict[str, list[Breaker]] = {
         **b, "result": r.json["taskId"]})],
     "mj_list_by_condition_returns_requested": [edit_json("POST", "/mj/task/list-by-condition", lambda r, b: [])],
     "mj_unknown_task_is_404": [replace_answer("GET", "/mj/task/*", status=200, body=b"", when=_status(404, 200))],
-    "mj_secret_header_accepted": [replace_answer("POST", "/mj/task/list-by-condition", status=401, body=ERROR.encode(),
+    "mj_secret_header_accepted": [replace_answer("POST", "/mj/task/list-by-condition", status=500, body=ERROR.encode(),
                                                  when=lambda r, s: "authorization" not in r.headers)],
     "mj_image_seed_of_finished_task": [edit_json("GET", "/mj/task/*", lambda r, b: {**b, "result": ""}
                                                  if "code" in b else b)],

@@ -66,8 +66,8 @@ VARIANTS = {
         replace_answer("GET", "/mj/task/*", status=200, body=b"", when=lambda r, status: status == 404),
         "mj_unknown_task_is_404",
     ),
-    "speech_as_octet_stream": (
-        replace_answer("POST", "/v1/audio/speech", content_type="application/octet-stream"),
+    "speech_as_json": (
+        replace_answer("POST", "/v1/audio/speech", content_type="application/json"),
         "speech_content_type_per_format",
     ),
 }

@@ -32,6 +32,7 @@ EXCERPT_CHARS = 1500
 FilePart = tuple[str | None, bytes] | tuple[str | None, bytes, str]
 # Statuses that mean "this server has no such operation" when every authenticated request gets one.
 UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
+RESET_PREFIX = "connection broken: "
 
 
 class RequestCounter:
@@ -211,6 +212,8 @@ class ConformClient:
         self.max_stream_events = max_stream_events
         self.log: list[Exchange] = []
         self.leaks: list[LeakRecord] = []
+        # Requests sent again after the server had closed their pooled connection before answering.
+        self.resets_retried = 0
         self._lock = threading.Lock()
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -260,11 +263,26 @@ class ConformClient:
         self.counter.acquire()
         started = time.monotonic()
         try:
-            self._send(exchange, method, url, sent_headers, body, form, files)
+            try:
+                self._send(exchange, method, url, sent_headers, body, form, files)
+            except TransportFailure:
+                if not self._worth_retrying(exchange):
+                    raise
+                # A pooled connection the server had closed: one retry on a fresh connection, as the openai
+                # SDK does; the reset is not the request's fault, and nothing of its answer was read.
+                self.counter.acquire()
+                with self._lock:
+                    self.resets_retried += 1
+                exchange.error = None
+                self._send(exchange, method, url, sent_headers, body, form, files)
         finally:
             exchange.elapsed = time.monotonic() - started
             self._record(exchange)
         return exchange
+
+    @staticmethod
+    def _worth_retrying(exchange: Exchange) -> bool:
+        return exchange.status is None and bool(exchange.error) and exchange.error.startswith(RESET_PREFIX)
 
     def _send(
         self,
@@ -293,7 +311,7 @@ class ConformClient:
         except httpx.TimeoutException as exc:
             self._fail(exchange, f"no response within {self.timeout:g} s ({exc.__class__.__name__})")
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            self._fail(exchange, f"connection broken: {exc.__class__.__name__}: {exc or 'closed by peer'}")
+            self._fail(exchange, f"{RESET_PREFIX}{exc.__class__.__name__}: {exc or 'closed by peer'}")
         except httpx.ConnectError as exc:
             self._fail(exchange, f"cannot connect: {exc}")
         except httpx.DecodingError as exc:

@@ -11,7 +11,8 @@ from aitre.conform.failures import Failure, NotSupportedButRequired
 from aitre.conform.redact import Redactor
 from aitre.conform.registry import CheckSpec
 from aitre.conform.results import CheckResult, FailureRecord, Outcome
-from aitre.conform.schema_checks import FEATURES, RULES, RawFailure, SchemaOutcome
+from aitre.conform.schema_checks import RawFailure, SchemaOutcome
+from aitre.conform.schema_verdicts import FEATURES, RULES, allow_lists_supported
 
 EXCERPT = 1500
 
@@ -19,7 +20,14 @@ EXCERPT = 1500
 def unsupported_operations(
     spec_operations: Iterable[str], log: Iterable[Exchange], schema: SchemaOutcome | None
 ) -> list[str]:
-    """Spec operations whose every authenticated answer was 404, 405 or 501."""
+    """Spec operations the server does not offer, judged from every authenticated answer to them.
+
+    An operation is supported once any authenticated answer is 2xx (or a server error other than 501,
+    which shows the route ran). Without such an answer, a 404, 405 or 501 among the answers means the
+    route is missing: a body parser's 400 to a malformed request proves nothing about routing. Only
+    4xx refusals and no 404/405/501 means the route exists and refuses everything, which the checks
+    then report.
+    """
     known = set(spec_operations)
     statuses: dict[str, list[int]] = defaultdict(list)
     for exchange in log:
@@ -28,7 +36,13 @@ def unsupported_operations(
     if schema is not None:
         for operation, seen in schema.statuses.items():
             statuses[operation].extend(seen)
-    return sorted(op for op, seen in statuses.items() if seen and all(s in UNSUPPORTED_STATUSES for s in seen))
+    return sorted(op for op, seen in statuses.items() if not _offered(seen))
+
+
+def _offered(statuses: list[int]) -> bool:
+    if any(200 <= status < 300 or (status >= 500 and status != 501) for status in statuses):
+        return True
+    return not any(status in UNSUPPORTED_STATUSES for status in statuses)
 
 
 def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> FailureRecord:
@@ -56,6 +70,7 @@ def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> Fai
         status=exchange.status if exchange else None,
         response_excerpt=redactor.text(exchange.excerpt(EXCERPT)) if exchange else None,
         curl=redactor.curl(exchange.curl()) if exchange else None,
+        severity=failure.severity,
     )
 
 
@@ -66,7 +81,7 @@ def apply_support(
     missing = [op for op in spec.operations if op in unsupported]
     if not missing:
         return result
-    reason = f"{', '.join(missing)} answers 404/405/501 to every authenticated request"
+    reason = f"{', '.join(missing)}: no authenticated request got a 2xx, and the server answered 404/405/501"
     if spec.area not in required:
         result.outcome, result.reason, result.failures = Outcome.NOT_SUPPORTED, reason, []
         return result
@@ -91,6 +106,13 @@ def schema_results(
             failures = [raw for op in supported for raw in outcome.failures.get((op, check), [])]
             count = sum(outcome.failure_counts.get((op, check), 0) for op in supported)
             passes = sum(outcome.passes.get((op, check), 0) for op in supported)
+            if check == "allow_header_conformance":
+                # An Allow header may leave out methods the server does not support at all.
+                explained = [raw for raw in failures if allow_lists_supported(
+                    raw.response_headers.get("allow"), raw.operation.split(" ", 1)[1], outcome.declared_methods,
+                    unsupported)]
+                failures = [raw for raw in failures if raw not in explained]
+                count, passes = count - len(explained), passes + len(explained)
             feature = FEATURES.get(check, "schema")
             result = CheckResult(
                 name=f"schemathesis.{check}",
@@ -102,15 +124,15 @@ def schema_results(
                 source="schemathesis",
             )
             if failures:
-                result.outcome = Outcome.FAIL
                 result.failures = [_schema_record(raw, area, feature, redactor) for raw in failures]
+                result.settle()
                 if count > len(failures):
                     result.reason = f"{count} failing cases; the first {len(failures)} are shown"
             elif passes:
                 result.reason = f"{passes} cases passed"
             elif operations and not supported and check == "status_code_conformance":
                 result.outcome = Outcome.FAIL if area in required else Outcome.NOT_SUPPORTED
-                result.reason = "every operation of the area answers 404/405/501"
+                result.reason = "no operation of the area got a 2xx, and the server answered 404/405/501"
             else:
                 continue
             results.append(result)
@@ -139,11 +161,12 @@ def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor)
         feature=feature,
         operation=raw.operation,
         title=raw.title,
-        message=redactor.text(raw.message)[:4000],
+        message=redactor.text(f"{raw.message}\n({raw.why})" if raw.why else raw.message)[:4000],
         request=request,
         status=raw.status,
         response_excerpt=excerpt,
         curl=redactor.curl(_curl(raw)) if raw.method else None,
+        severity=raw.severity,
     )
 
 

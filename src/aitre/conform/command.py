@@ -38,6 +38,7 @@ class ConformOptions:
     workers: int | None = None
     budget: int | None = None
     timeout: float | None = None
+    strict: bool = False
 
 
 def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
@@ -67,7 +68,10 @@ def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
 
 
 def conform(options: ConformOptions, out: Console | None = None, err: Console | None = None) -> int:
-    """Run and report; returns the exit code (0 conformant, 1 violations, 2 usage or connection error)."""
+    """Run and report; returns the exit code (0 conformant, 1 violations, 2 usage or connection error).
+
+    Warnings fail the run only with `strict`.
+    """
     out = out or Console()
     err = err or Console(stderr=True)
     try:
@@ -86,4 +90,4 @@ def conform(options: ConformOptions, out: Console | None = None, err: Console | 
     if directory is not None:
         write_reports(report, directory)
     print_report(report, out, str(directory) if directory else None)
-    return EXIT_VIOLATIONS if report.violations else EXIT_CONFORMANT
+    return EXIT_VIOLATIONS if report.failed(strict=options.strict) else EXIT_CONFORMANT

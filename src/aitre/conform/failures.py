@@ -11,18 +11,31 @@ the runner records it. Reporters read the fields; they never import the checks.
     ├── KeyLeaked             the API key appears in a response
     ├── NotSupportedButRequired  an operation answers 404/405/501 while --require names its area
     ├── SchemaFailure         a schemathesis check failed (status, content type, schema, ...)
-    └── TransportFailure      the exchange itself went wrong (timeout, reset, oversize, endless stream)
+    ├── TransportFailure      the exchange itself went wrong (timeout, reset, oversize, endless stream)
+    └── Deviation             the server differs from the contract in a way no correct client notices
+
+Each failure carries a `Severity` (see ARCHITECTURE.md, "Severity"): a violation breaks or misleads a
+correct client of the format; a warning is a difference that breaks none. Only violations fail a run.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class Severity(StrEnum):
+    """How much a finding matters to a client of the format."""
+
+    VIOLATION = "violation"
+    WARNING = "warning"
 
 
 class Failure(AssertionError):
     """A contract violation found by a check; `title` is fixed per subclass, `message` says what was seen."""
 
     title = "Contract violation"
+    default_severity = Severity.VIOLATION
 
     def __init__(
         self,
@@ -32,8 +45,10 @@ class Failure(AssertionError):
         expected: Any = None,
         actual: Any = None,
         exchange: Any = None,
+        severity: Severity | None = None,
     ) -> None:
         super().__init__(message)
+        self.severity = severity or self.default_severity
         self.message = message
         self.operation = operation
         self.expected = expected
@@ -97,12 +112,24 @@ class TransportFailure(Failure):
     title = "Transport failure"
 
 
+class Deviation(Failure):
+    """A difference a correct client survives: leniency beyond the core rules, model policy not enforced,
+    a generic media type where a specific one is documented, an optional field OpenAI always sends left out."""
+
+    title = "Deviation"
+    default_severity = Severity.WARNING
+
+
 class Skipped(Exception):
     """Raised by a check that cannot run here (no model for its area, budget spent, model-dependent refusal)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotSupported(Skipped):
+    """Raised by a check whose feature the server does not offer, where offering it is optional."""
 
 
 class BudgetExhausted(Skipped):
@@ -116,3 +143,9 @@ def expect(condition: object, message: str, *, expected: Any = None, actual: Any
     """Raise `ContractViolation(message)` unless `condition` holds; the usual one-line assertion of a check."""
     if not condition:
         raise ContractViolation(message, expected=expected, actual=actual)
+
+
+def warn_unless(condition: object, message: str, *, expected: Any = None, actual: Any = None) -> None:
+    """Raise `Deviation(message)` (a warning) unless `condition` holds."""
+    if not condition:
+        raise Deviation(message, expected=expected, actual=actual)

@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from aitre.conform.failures import Severity
+
 
 class Outcome(StrEnum):
     PASS = "pass"
-    FAIL = "fail"
+    FAIL = "fail"  # at least one violation
+    WARN = "warning"  # findings, all of them warnings
     NOT_SUPPORTED = "not supported"
     SKIPPED = "skipped"
 
 
 # When several results share one matrix cell, the cell shows the most telling outcome.
-_CELL_ORDER = (Outcome.FAIL, Outcome.PASS, Outcome.NOT_SUPPORTED, Outcome.SKIPPED)
+CELL_ORDER = (Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.NOT_SUPPORTED, Outcome.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class FailureRecord:
     status: int | None = None
     response_excerpt: str | None = None
     curl: str | None = None
+    severity: Severity = Severity.VIOLATION
 
 
 @dataclass
@@ -47,6 +51,13 @@ class CheckResult:
     reason: str = ""
     elapsed: float = 0.0
     source: str = "aitre"  # "aitre" for our checks, "schemathesis" for the schema checks
+
+    def settle(self) -> None:
+        """Set the outcome from the failures: FAIL with a violation among them, WARN with warnings only."""
+        if not self.failures:
+            return
+        violated = any(failure.severity is Severity.VIOLATION for failure in self.failures)
+        self.outcome = Outcome.FAIL if violated else Outcome.WARN
 
 
 @dataclass
@@ -75,6 +86,14 @@ class RunReport:
         return [result for result in self.results if result.outcome is Outcome.FAIL]
 
     @property
+    def warnings(self) -> list[CheckResult]:
+        return [result for result in self.results if result.outcome is Outcome.WARN]
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """Whether the run fails: on violations, and with `strict` on warnings too."""
+        return bool(self.violations or (strict and self.warnings))
+
+    @property
     def requests_per_second(self) -> float:
         return self.requests_sent / self.elapsed if self.elapsed > 0 else 0.0
 
@@ -99,4 +118,4 @@ class RunReport:
 
 def cell_outcome(results: list[CheckResult]) -> Outcome:
     outcomes = {result.outcome for result in results}
-    return next(outcome for outcome in _CELL_ORDER if outcome in outcomes)
+    return next(outcome for outcome in CELL_ORDER if outcome in outcomes)

@@ -18,14 +18,14 @@ from typing import Any
 
 from aitre.conform.areas import AREAS, area_of
 from aitre.conform.checks._common import MODELS
-from aitre.conform.client import ConformClient, RequestCounter
+from aitre.conform.client import RESET_PREFIX, ConformClient, RequestCounter
 from aitre.conform.collect import apply_support, failure_record, schema_results, unsupported_operations
 from aitre.conform.context import CheckContext
 from aitre.conform.discovery import choose_models
 from aitre.conform.embedded import ChildServer
 from aitre.conform.errors import KeyRejected, TargetUnreachable
 from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, SchemaProgress
-from aitre.conform.failures import BudgetExhausted, Failure, Skipped, TransportFailure
+from aitre.conform.failures import BudgetExhausted, Failure, NotSupported, Skipped, TransportFailure
 from aitre.conform.registry import CheckSpec, load_checks
 from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport
 from aitre.conform.schema_checks import SchemaOutcome, SchemaRun, area_operations
@@ -61,12 +61,14 @@ class Runner:
                                     max_stream_events=limits.max_stream_events)
         self.ctx = CheckContext(settings, self.client, {})
         self.notes: list[str] = []
+        self.listed: frozenset[str] = frozenset()
 
     def run(self) -> RunReport:
         started = time.monotonic()
         try:
             choice = self._discover()
             self.ctx.models = dict(choice.models)
+            self.listed = frozenset(choice.listed)
             schema_ops = area_operations(self.spec, self.settings.areas) if self.settings.schema_checks else []
             self.listener(RunStarted(self.settings.base_url, len(self.checks), len(schema_ops)))
             results = self._run_checks([c for c in self.checks if not c.final])
@@ -76,6 +78,9 @@ class Runner:
             results += self._run_checks([c for c in self.checks if c.final])
         finally:
             self.client.close()
+        if self.client.resets_retried:
+            self.notes.append(f"{self.client.resets_retried} request(s) met a connection the server had closed "
+                              "without saying so, and were sent again on a fresh one (as the openai SDK does)")
         if self.counter.exhausted:
             self.notes.append(f"the request budget of {self.settings.budget} was reached: checks after it were "
                               "skipped and schemathesis stopped early, so passes there are partial")
@@ -124,26 +129,31 @@ class Runner:
         started = time.monotonic()
         try:
             spec.func(self.ctx)
+        except NotSupported as exc:
+            result.outcome, result.reason = Outcome.NOT_SUPPORTED, exc.reason
         except Skipped as exc:
             result.outcome, result.reason = Outcome.SKIPPED, exc.reason
         except Failure as exc:
-            result.outcome = Outcome.FAIL
             result.failures = [failure_record(spec, exc, self.client.redactor)]
         except Exception as exc:  # a bug in the check itself: reported, never hidden
-            result.outcome = Outcome.FAIL
             message = self.client.redactor.text(f"the check crashed: {exc.__class__.__name__}: {exc}")
             result.failures = [FailureRecord(spec.name, spec.area, spec.feature, None, "Check error", message)]
+        result.settle()
         result.elapsed = time.monotonic() - started
         self.listener(CheckFinished(result, self.counter.sent))
         return result
 
     def _run_schema(self, operations: list[str]) -> SchemaOutcome:
-        hostile = sorted({e.operation for e in self.client.log if e.error and e.operation in operations})
+        # Only a hang, a flood or an endless stream keeps schemathesis (which reads bodies whole) away from
+        # an operation; a reset costs the one request it hit and never drops an operation from fuzzing.
+        hostile = sorted({e.operation for e in self.client.log
+                          if e.error and not e.error.startswith(RESET_PREFIX) and e.operation in operations})
         if hostile:
-            self.notes.append(f"schemathesis skipped {', '.join(hostile)} after transport failures in the checks")
+            self.notes.append(f"schemathesis skipped {', '.join(hostile)} after hangs or oversized answers in "
+                              "the checks")
         wanted = [op for op in operations if op not in hostile]
         schema = SchemaRun(self.settings, self.spec, models=self.ctx.models, counter=self.counter,
-                           redactor=self.client.redactor,
+                           redactor=self.client.redactor, listed=self.listed,
                            on_progress=lambda label, done, _: self.listener(SchemaProgress(label, done,
                                                                                            self.counter.sent)))
         if self.counter.exhausted or not wanted:

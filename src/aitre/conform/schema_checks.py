@@ -2,8 +2,10 @@
 
 The engine runs in-process (as `st run` does) so its events feed our progress display and its requests
 share our counter and --budget. Positive cases are made cheap and realistic before they are sent: the
-model becomes one the server has, and token, choice, image and audio sizes are capped. Negative cases
-are sent as generated, since rewriting them could make them valid.
+model becomes one the server has, token, choice, image and audio sizes are capped, and properties the
+schema does not declare are removed (a server may refuse them, as OpenAI does). Negative cases are sent
+as generated, since rewriting them could make them valid. What each failure means is decided by
+`schema_verdicts.judge`.
 """
 
 from __future__ import annotations
@@ -24,52 +26,14 @@ from schemathesis.engine import events as st_events
 from schemathesis.engine import from_schema
 
 from aitre.conform.areas import area_of, role_of
-from aitre.conform.checks._common import error_body_problem
+from aitre.conform.checks._common import error_problem_for
 from aitre.conform.client import RequestCounter
-from aitre.conform.failures import BudgetExhausted
+from aitre.conform.failures import BudgetExhausted, Severity
 from aitre.conform.redact import Redactor
+from aitre.conform.request_contract import RequestContract
+from aitre.conform.schema_verdicts import judge
 from aitre.conform.settings import ConformSettings
 
-# schemathesis check name -> the feature (matrix column) it reports under.
-FEATURES: dict[str, str] = {
-    "not_a_server_error": "no 5xx",
-    "status_code_conformance": "schema",
-    "content_type_conformance": "schema",
-    "response_schema_conformance": "schema",
-    "response_headers_conformance": "schema",
-    "negative_data_rejection": "rejects invalid",
-    "missing_required_header": "rejects invalid",
-    "positive_data_acceptance": "accepts valid",
-    "unsupported_method": "methods",
-    "allow_header_conformance": "methods",
-    "ignored_auth": "auth enforced",
-    "use_after_free": "stateful",
-    "ensure_resource_availability": "stateful",
-}
-RULES: dict[str, str] = {
-    "not_a_server_error": "No generated request, valid or not, gets a 5xx.",
-    "status_code_conformance": "Every status code is one the operation declares.",
-    "content_type_conformance": "Every Content-Type is one the answered status declares.",
-    "response_schema_conformance": "Every JSON body and SSE event matches the declared schema.",
-    "response_headers_conformance": "Declared response headers are present and well formed.",
-    "negative_data_rejection": "Requests that break the request schema get a 4xx.",
-    "missing_required_header": "Requests missing a required header get a 4xx.",
-    "positive_data_acceptance": (
-        "Requests that match the request schema are accepted, or refused with a 4xx error object whose "
-        "`param` names the field (model-dependent and cross-field limits the schema cannot express)."
-    ),
-    "unsupported_method": "Undeclared methods get 405.",
-    "allow_header_conformance": "405 answers carry an Allow header listing the declared methods.",
-    "ignored_auth": "Requests without valid credentials get 401.",
-    "use_after_free": "A deleted resource is gone.",
-    "ensure_resource_availability": "A created resource can be fetched.",
-}
-# Multipart parts cannot carry JSON types, so schemathesis's negative multipart cases are often valid
-# on the wire (tooling notes 1c); their rejection is not checked. (Done here rather than with an
-# `[[operations]]` config entry: in 4.32.5 such an entry also re-selects every operation.)
-MULTIPART_PATHS = frozenset(
-    {"/v1/audio/transcriptions", "/v1/audio/translations", "/v1/images/edits", "/v1/images/variations"}
-)
 MAX_FAILURES_KEPT = 3
 MAX_STREAM_EVENTS = 100
 
@@ -89,7 +53,10 @@ class RawFailure:
     status: int | None = None
     response_body: bytes | None = None
     response_type: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
     curl: str | None = None
+    severity: Severity = Severity.VIOLATION
+    why: str = ""
 
 
 @dataclass
@@ -107,6 +74,8 @@ class SchemaOutcome:
     requests: int = 0
     cases: int = 0
     operations: list[str] = field(default_factory=list)
+    # Declared methods per path, for judging Allow headers against the methods the server supports.
+    declared_methods: dict[str, set[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     finished: bool = False
 
@@ -115,10 +84,18 @@ class _Hooks:
     """Per-run state the global `before_call` / `after_call` hooks dispatch to."""
 
     def __init__(self, settings: ConformSettings, models: dict[str, str | None], counter: RequestCounter,
-                 outcome: SchemaOutcome, redactor: Redactor, stop: Callable[[], None]) -> None:
+                 outcome: SchemaOutcome, redactor: Redactor, stop: Callable[[], None],
+                 contract: RequestContract, listed: frozenset[str]) -> None:
         self.settings, self.models, self.counter = settings, models, counter
+        self.listed = listed
         self.outcome, self.redactor, self.stop = outcome, redactor, stop
+        self.contract = contract
         self.lock = threading.Lock()
+        # Ids of positive cases whose model was replaced by the run's model (see `judge`).
+        self.swapped: set[str] = set()
+        # Per worker thread: the status of its previous answer, to charge a reset to the 5xx before it.
+        self.previous = threading.local()
+        self.resets_after_5xx: dict[str, int] = {}
 
     def before_call(self, case: Any) -> None:
         if not self.counter.try_acquire():
@@ -128,23 +105,42 @@ class _Hooks:
             self.outcome.requests += 1
         meta = getattr(case, "meta", None)
         if meta is not None and meta.generation.mode == GenerationMode.POSITIVE and isinstance(case.body, dict):
-            tame_body(case.body, case.operation.path, self.models, self.settings)
+            if case.media_type:
+                self.contract.prune_undeclared(case.operation.label, case.media_type, case.body)
+            if tame_body(case.body, case.operation.path, self.models, self.settings, listed=self.listed):
+                with self.lock:
+                    self.swapped.add(case.id)
 
     def after_call(self, case: Any, response: Any) -> None:
         operation = case.operation.label
         headers = response.request.headers
         authenticated = self.redactor.found_in(str(headers.get("Authorization", "")))
         content_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip().lower()
+        self.previous.status = response.status_code
         with self.lock:
             if authenticated:
                 self.outcome.statuses[operation].append(response.status_code)
-            if 400 <= response.status_code < 500 and error_body_problem(content_type, response.content):
+            problem = error_problem_for(case.operation.path, content_type, response.content)
+            if 400 <= response.status_code < 500 and problem:
                 self.outcome.bad_errors.append((operation, response.status_code, content_type, response.content[:2000]))
             leaked_in = [name for name, values in response.headers.items() if any(map(self.redactor.found_in, values))]
             if self.redactor.found_in(response.content):
                 leaked_in.append("body")
             if leaked_in:
                 self.outcome.leaks.append((operation, ", ".join(leaked_in)))
+
+    def after_network_error(self, case: Any) -> None:
+        """A request failed below HTTP; right after a 5xx on the same connection pool it is that answer's doing.
+
+        uvicorn, for one, closes the connection after an unhandled exception without saying so, and the
+        next request on the pooled connection is reset. The 5xx is already reported; the reset is not
+        held against the request that met it.
+        """
+        status = getattr(self.previous, "status", None)
+        self.previous.status = None
+        if status is not None and status >= 500:
+            with self.lock:
+                self.resets_after_5xx[case.operation.label] = self.resets_after_5xx.get(case.operation.label, 0) + 1
 
 
 _ACTIVE: dict[int, _Hooks] = {}
@@ -170,6 +166,13 @@ def _after_call(ctx: Any, case: Any, response: Any) -> None:
         hooks.after_call(case, response)
 
 
+@schemathesis.hook("after_network_error")
+def _after_network_error(ctx: Any, case: Any, request: Any) -> None:
+    hooks = _active(case)
+    if hooks is not None:
+        hooks.after_network_error(case)
+
+
 def serialize_ast_parse() -> None:
     """Make `ast.parse` single-threaded on CPython 3.11.
 
@@ -189,68 +192,43 @@ def serialize_ast_parse() -> None:
     ast.parse = parse  # type: ignore[assignment]
 
 
-def tolerate_binary_in_coverage_judges() -> None:
-    """Let schemathesis's coverage phase skip, rather than crash on, file parts under `if`/`then` rules.
+def tame_body(body: dict[str, Any], path: str, models: dict[str, str | None], settings: ConformSettings, *,
+              listed: frozenset[str] = frozenset()) -> bool:
+    """Make a valid generated body cheap, routable and coherent: a served model, capped sizes, and the
+    cross-field rules a schema cannot state (C4 `best_of` >= `n`, a named tool that is among the tools).
 
-    Schemathesis 4.32.5 checks a value drawn for a schema with conditionals (spec G8) against the whole
-    schema with jsonschema-rs, which raises `ValueError: Unsupported type: 'Binary'` when the value holds
-    a multipart file (`POST /v1/images/edits`), and the operation loses its coverage phase. Elsewhere that
-    module treats such values as unjudgeable; the wrapped judge does the same: it declines them, and the
-    generator falls back to drawing the value another way. Values without files are judged as before.
-    The hook is private to schemathesis (pinned in constraints.txt); if a later version moves it, this
-    does nothing rather than break the run.
+    A model the server lists is kept; any other becomes the run's model for the role. Returns whether
+    the model was replaced: a documented example then is no longer the spec's own, and a refusal on
+    another field may be the replacement's doing.
     """
-    try:
-        from schemathesis.specs.openapi.coverage import _schema as coverage
-
-        current = coverage._judge
-        coverage.contains_binary  # noqa: B018 - the wrapper below needs it too
-    except (ImportError, AttributeError):
-        return
-    if getattr(current, "_aitre_binary_safe", False):
-        return
-    original = coverage._judge
-
-    def judge(schema: Any, ctx: Any) -> Callable[[Any], bool] | None:
-        inner = original(schema, ctx)
-        if inner is None:
-            return None
-
-        def admits(value: Any) -> bool:
-            try:
-                return bool(inner(value))
-            except ValueError:
-                if coverage.contains_binary(value):
-                    return False
-                raise
-
-        return admits
-
-    judge._aitre_binary_safe = True  # type: ignore[attr-defined]
-    coverage._judge = judge
-
-
-def tame_body(body: dict[str, Any], path: str, models: dict[str, str | None], settings: ConformSettings) -> None:
-    """Make a valid generated body cheap and routable: a served model and capped sizes."""
     limits = settings.limits
     role = role_of(path)
-    if role and models.get(role) and "model" in body:
-        body["model"] = models[role]
+    swapped = False
+    model = body.get("model")
+    if role and models.get(role) and "model" in body and model != models[role] and model not in listed:
+        body["model"], swapped = models[role], True
     for name in ("max_tokens", "max_completion_tokens"):
         if isinstance(body.get(name), int) and body[name] > limits.max_tokens:
             body[name] = limits.max_tokens
     if isinstance(body.get("n"), int):
         cap = limits.max_images if path.startswith("/v1/images/") else limits.max_choices
         body["n"] = min(body["n"], cap)
-    if isinstance(body.get("best_of"), int):
-        # best_of must stay >= n (spec C4) after both are capped.
-        body["best_of"] = min(body["best_of"], limits.max_choices)
+    if isinstance(body.get("best_of"), int | float):
+        # best_of must stay >= n (spec C4) after both are capped, and a stream allows at most 1 (G8).
+        if body.get("stream"):
+            body["best_of"] = 1
+            if isinstance(body.get("n"), int):
+                body["n"] = 1
+        body["best_of"] = max(min(int(body["best_of"]), limits.max_choices), int(body.get("n") or 1))
+    _keep_named_choice(body, "tool_choice", "tools")
+    _keep_named_choice(body, "function_call", "functions")
     if path == "/v1/audio/speech" and isinstance(body.get("input"), str):
         body["input"] = body["input"][: limits.max_speech_chars]
     if path == "/v1/embeddings" and isinstance(body.get("input"), list):
         body["input"] = body["input"][: limits.max_embedding_inputs]
     if isinstance(body.get("partial_images"), int):
         body["partial_images"] = min(body["partial_images"], 1)
+    return swapped
 
 
 def build_config(settings: ConformSettings, base_url: str) -> schemathesis.Config:
@@ -277,11 +255,15 @@ class SchemaRun:
 
     def __init__(self, settings: ConformSettings, spec: dict[str, Any], *, models: dict[str, str | None],
                  counter: RequestCounter, redactor: Redactor,
-                 on_progress: Callable[[str, int, int], None] | None = None) -> None:
+                 on_progress: Callable[[str, int, int], None] | None = None,
+                 listed: frozenset[str] = frozenset()) -> None:
         self.settings, self.spec, self.models = settings, spec, models
+        self.listed = listed
         self.counter, self.redactor, self.on_progress = counter, redactor, on_progress
         self.outcome = SchemaOutcome()
+        self.contract = RequestContract(spec)
         self._stream: Any = None
+        self._hooks: _Hooks | None = None
 
     def stop(self) -> None:
         if self._stream is not None:
@@ -291,12 +273,14 @@ class SchemaRun:
         wanted = set(operations)
         if self.settings.workers > 1:
             serialize_ast_parse()
-        tolerate_binary_in_coverage_judges()
         config = build_config(self.settings, self.settings.base_url)
         schema = schemathesis.openapi.from_dict(cheap_spec(self.spec), config=config)
         schema = schema.include(func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in wanted)
         self.outcome.operations = sorted(wanted)
-        hooks = _Hooks(self.settings, self.models, self.counter, self.outcome, self.redactor, self.stop)
+        self.outcome.declared_methods = declared_methods(self.spec)
+        hooks = _Hooks(self.settings, self.models, self.counter, self.outcome, self.redactor, self.stop,
+                       self.contract, self.listed)
+        self._hooks = hooks
         with _ACTIVE_LOCK:
             _ACTIVE[id(schema)] = hooks
         try:
@@ -328,6 +312,13 @@ class SchemaRun:
             # Not the server's doing (a schemathesis or interpreter error): a note, not a violation.
             self.outcome.notes.append(f"schemathesis error on {label}: {message}")
             return
+        hooks = self._hooks
+        if hooks is not None and hooks.resets_after_5xx.get(label, 0) > 0:
+            with hooks.lock:
+                hooks.resets_after_5xx[label] -= 1
+            self.outcome.notes.append(f"a request to {label} failed right after a 5xx answer ({message}); "
+                                      "charged to that 5xx, not to the request")
+            return
         key = (label, "network")
         self.outcome.failure_counts[key] += 1
         if len(self.outcome.failures[key]) < MAX_FAILURES_KEPT:
@@ -338,22 +329,35 @@ class SchemaRun:
         self.outcome.cases += len(with_cases)
         for case_id, nodes in recorder.checks.items():
             case_node = with_cases.get(case_id)
-            operation = case_node.value.operation.label if case_node is not None else recorder.label
-            multipart = operation.split(" ", 1)[-1] in MULTIPART_PATHS
+            case = case_node.value if case_node is not None else None
+            operation = case.operation.label if case is not None else recorder.label
+            interaction = recorder.interactions.get(case_id)
+            response = interaction.response if interaction is not None else None
+            status = response.status_code if response is not None else None
+            param = _error_param(response.content) if response is not None else None
             for node in nodes:
-                if multipart and node.name == "negative_data_rejection":
-                    continue
                 key = (operation, node.name)
-                if node.failure_info is not None and node.name == "positive_data_acceptance":
-                    if _names_refused_field(recorder.interactions.get(case_id)):
-                        self.outcome.passes[key] += 1
-                        continue
                 if node.failure_info is None:
+                    self.outcome.passes[key] += 1
+                    continue
+                verdict = self._judge(node.name, case, status, param)
+                if verdict is None:
                     self.outcome.passes[key] += 1
                     continue
                 self.outcome.failure_counts[key] += 1
                 if len(self.outcome.failures[key]) < MAX_FAILURES_KEPT:
-                    self.outcome.failures[key].append(self._raw_failure(recorder, case_id, node, operation))
+                    raw = self._raw_failure(recorder, case_id, node, operation)
+                    raw.severity, raw.why = verdict
+                    self.outcome.failures[key].append(raw)
+
+    def _judge(self, check: str, case: Any, status: int | None, param: str | None) -> tuple[Severity, str] | None:
+        if case is None:
+            return Severity.VIOLATION, ""
+        role = role_of(case.operation.path)
+        swapped = self._hooks is not None and case.id in self._hooks.swapped
+        usable = role is None or bool(self.models.get(role))
+        return judge(check, case, status, contract=self.contract, model_swapped=swapped, model_usable=usable,
+                     error_param=param)
 
     def _raw_failure(self, recorder: Any, case_id: str, node: Any, operation: str) -> RawFailure:
         failure = node.failure_info.failure
@@ -374,23 +378,42 @@ class SchemaRun:
                 raw.status = response.status_code
                 raw.response_body = response.content[:4000]
                 raw.response_type = (response.headers.get("content-type") or [""])[0]
+                raw.response_headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
         return raw
 
 
-def _names_refused_field(interaction: Any) -> bool:
-    """A valid request refused with 400/422 and an error object whose `param` names the field.
+def _error_param(content: bytes) -> str | None:
+    """The `error.param` of an OpenAI error body, if the body is one."""
+    try:
+        error = json.loads(content).get("error")
+    except (ValueError, AttributeError):
+        return None
+    param = error.get("param") if isinstance(error, dict) else None
+    return param if isinstance(param, str) else None
 
-    The OpenAI format lets a server refuse schema-valid input for model-dependent or cross-field reasons
-    (dall-e-2 sizes, tts-1 voices, top_logprobs without logprobs) as long as it says which field.
-    """
-    response = getattr(interaction, "response", None)
-    if response is None or response.status_code not in (400, 422):
-        return False
-    content_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip().lower()
-    if error_body_problem(content_type, response.content) is not None:
-        return False
-    error = json.loads(response.content)["error"]
-    return isinstance(error.get("param"), str) and bool(error["param"])
+
+def _keep_named_choice(body: dict[str, Any], choice: str, offered: str) -> None:
+    """A `tool_choice` / `function_call` that names a function missing from `tools` / `functions` becomes
+    "auto" (or goes, without any): the schema cannot relate the two, the format refuses the mismatch."""
+    named = body.get(choice)
+    if not isinstance(named, dict):
+        return
+    wanted = (named.get("function") or {}).get("name") if choice == "tool_choice" else named.get("name")
+    if wanted is None and choice == "tool_choice":
+        return  # allowed_tools and custom choices name no function here
+    entries = body.get(offered) if isinstance(body.get(offered), list) else []
+    names = {(entry.get("function") or entry).get("name") for entry in entries if isinstance(entry, dict)}
+    if wanted not in names:
+        if entries:
+            body[choice] = "auto"
+        else:
+            del body[choice]
+
+
+def declared_methods(spec: dict[str, Any]) -> dict[str, set[str]]:
+    """The methods the spec declares on each path."""
+    return {path: {method.upper() for method in ("get", "put", "post", "delete", "patch") if method in item}
+            for path, item in spec.get("paths", {}).items()}
 
 
 def area_operations(spec: dict[str, Any], areas: Iterable[str]) -> list[str]:

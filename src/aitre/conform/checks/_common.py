@@ -81,8 +81,42 @@ def ok_json(exchange: Exchange) -> dict[str, Any]:
 
 
 def error_shape_problem(exchange: Exchange) -> str | None:
-    """Why this answer is not the OpenAI error object (None when it is)."""
-    return error_body_problem(exchange.content_type, exchange.body)
+    """Why this answer is not an error body its route may send (None when it is)."""
+    path = exchange.url.split("://", 1)[-1].partition("/")[2]
+    return error_problem_for("/" + path.split("?", 1)[0], exchange.content_type, exchange.body)
+
+
+def is_midjourney_path(path: str) -> bool:
+    """Routes of the MidJourney task API, under any mode prefix (`/mj`, `/mj-fast/mj`, ...)."""
+    return path.startswith("/mj/") or (path.startswith("/mj-") and "/mj/" in path)
+
+
+def error_problem_for(path: str, content_type: str, body: bytes) -> str | None:
+    """Why an error body is wrong for the route at `path` (None when it is acceptable).
+
+    /v1 routes send the OpenAI error object. MidJourney routes may send it too, or the midjourney-proxy
+    shape `{"code": <int>, "description": "..."}` that new-api uses for relay-side MJ failures (spec M18):
+    a midjourney-proxy client reads `code` and `description`.
+    """
+    problem = error_body_problem(content_type, body)
+    if problem is None or not is_midjourney_path(path):
+        return problem
+    if mj_error_body_problem(content_type, body) is None:
+        return None
+    return f"{problem}; nor is it the MidJourney error shape {{code, description}}"
+
+
+def mj_error_body_problem(content_type: str, body: bytes) -> str | None:
+    """Why a body is not the midjourney-proxy error shape `{code: integer, description: string}`."""
+    if content_type != "application/json":
+        return f"Content-Type is {content_type or '(none)'}, not application/json"
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return f"body is not JSON: {body[:80]!r}"
+    if not isinstance(data, dict) or not is_int(data.get("code")) or not isinstance(data.get("description"), str):
+        return f"body is not {{code: integer, description: string}}: {body[:120]!r}"
+    return None
 
 
 def error_body_problem(content_type: str, body: bytes) -> str | None:
@@ -108,13 +142,20 @@ def error_body_problem(content_type: str, body: bytes) -> str | None:
 
 
 def require_error(exchange: Exchange, *statuses: int) -> dict[str, Any]:
-    """The status is one of `statuses` and the body is the OpenAI error object; returns `error`."""
+    """The status is one of `statuses` and the body is an error its route may send; returns `error`.
+
+    For the MidJourney error shape (MidJourney routes only) the returned object holds its `description`
+    as `message`, with `param` and `code` null, so callers can read either shape the same way.
+    """
     exchange.require_status(*statuses)
     problem = error_shape_problem(exchange)
     if problem:
-        raise ContractViolation(f"{exchange.status} answer is not the OpenAI error object: {problem}")
-    error: dict[str, Any] = exchange.json()["error"]
-    return error
+        raise ContractViolation(f"{exchange.status} answer is not an error object: {problem}", exchange=exchange)
+    data = exchange.json()
+    if isinstance(data.get("error"), dict):
+        error: dict[str, Any] = data["error"]
+        return error
+    return {"message": data.get("description"), "type": data.get("type"), "param": None, "code": None}
 
 
 def require_client_error(exchange: Exchange, what: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from aitre.conform.checks._common import (
     CHAT,
     EMBEDDINGS,
     chat_body,
-    error_body_problem,
+    error_problem_for,
     error_shape_problem,
     require_client_error,
     require_error,
@@ -23,6 +23,8 @@ def every_4xx_has_error_object(ctx: CheckContext) -> None:
     """Every 4xx answer this run received on /v1 and /mj routes is `{"error": {message, type, param, code}}`.
 
     Covers our requests and the schemathesis ones; `type`/`code` are open strings, `param`/`code` may be null.
+    MidJourney routes may instead answer `{"code": <int>, "description": ...}`, the midjourney-proxy shape
+    new-api sends for relay-side MJ failures (spec M18).
     """
     bad: list[str] = []
     first = None
@@ -34,7 +36,7 @@ def every_4xx_has_error_object(ctx: CheckContext) -> None:
             bad.append(f"{exchange.operation} -> {exchange.status}: {problem}")
             first = first or exchange
     for operation, status, content_type, body in list(ctx.foreign_responses):
-        problem = error_body_problem(content_type, body)
+        problem = error_problem_for(operation.partition(" ")[2], content_type, body)
         if problem:
             bad.append(f"{operation} -> {status}: {problem} (a schemathesis request)")
     if bad:

@@ -10,9 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, SchemaProgress
-from aitre.conform.results import Outcome, RunReport
+from aitre.conform.failures import Severity
+from aitre.conform.results import CELL_ORDER, Outcome, RunReport
 
-SYMBOLS = {Outcome.PASS: ("✓", "green"), Outcome.FAIL: ("✗", "bold red"),
+SYMBOLS = {Outcome.PASS: ("✓", "green"), Outcome.FAIL: ("✗", "bold red"), Outcome.WARN: ("!", "dark_orange"),
            Outcome.NOT_SUPPORTED: ("○", "dim"), Outcome.SKIPPED: ("·", "yellow")}
 MAX_FAILURES_SHOWN = 25
 
@@ -63,14 +64,14 @@ def matrix_table(report: RunReport) -> Table:
     table = Table(title="aitre conform", title_justify="left", show_lines=False, expand=False)
     table.add_column("Area", style="bold")
     table.add_column("Result")
-    table.add_column("Features (✓ pass  ✗ fail  ○ not supported  · skipped)", overflow="fold")
+    table.add_column("Features (✓ pass  ✗ violation  ! warning  ○ not supported  · skipped)", overflow="fold")
     rows = report.matrix()
     for area in report.areas:
         cells = [(feature, outcome) for cell_area, feature, outcome, _ in rows if cell_area == area]
         if not cells:
             continue
         outcomes = {outcome for _, outcome in cells}
-        worst = next(o for o in (Outcome.FAIL, Outcome.PASS, Outcome.NOT_SUPPORTED, Outcome.SKIPPED) if o in outcomes)
+        worst = next(o for o in CELL_ORDER if o in outcomes)
         features = Text()
         for feature, outcome in cells:
             symbol, style = SYMBOLS[outcome]
@@ -84,23 +85,30 @@ def matrix_table(report: RunReport) -> Table:
 def print_report(report: RunReport, console: Console, report_dir: str | None = None) -> None:
     """The matrix, the failures (capped) and a one-line summary."""
     console.print(matrix_table(report))
-    failures = [failure for result in report.results for failure in result.failures]
+    findings = [failure for result in report.results for failure in result.failures]
+    # Violations first: a long list of warnings must not push them off the screen.
+    failures = sorted(findings, key=lambda failure: failure.severity is not Severity.VIOLATION)
     for failure in failures[:MAX_FAILURES_SHOWN]:
-        console.print(Text.assemble(("✗ ", "bold red"), (f"{failure.area} / {failure.check}", "bold"),
-                                    f"  {failure.operation or ''}  ", (failure.title, "red")))
+        violation = failure.severity is Severity.VIOLATION
+        mark, style = ("✗ ", "bold red") if violation else ("! warning ", "dark_orange")
+        console.print(Text.assemble((mark, style), (f"{failure.area} / {failure.check}", "bold"),
+                                    f"  {failure.operation or ''}  ", (failure.title, "red" if violation else style)))
         console.print(Text("    " + "\n    ".join(failure.message.splitlines()[:4])))
         if failure.curl:
             console.print(Text("    " + failure.curl[:400], style="dim"), soft_wrap=True)
     if len(failures) > MAX_FAILURES_SHOWN:
-        console.print(f"... and {len(failures) - MAX_FAILURES_SHOWN} more failures (see report.json)")
+        console.print(f"... and {len(failures) - MAX_FAILURES_SHOWN} more findings (see report.json)")
     for note in report.notes:
         console.print(Text(f"note: {note}", style="yellow"))
     if report.unsupported_operations:
         console.print(Text(f"not supported: {', '.join(report.unsupported_operations)}", style="dim"))
     counts = report.counts()
     violations = len(report.violations)
+    warnings = len(report.warnings)
     summary = Text.assemble(
         (f"{violations} violation{'s' if violations != 1 else ''}", "bold red" if violations else "bold green"),
+        " · ",
+        (f"{warnings} warning{'s' if warnings != 1 else ''}", "dark_orange" if warnings else ""),
         f" · {counts['pass']} pass · {counts['not supported']} not supported · {counts['skipped']} skipped · ",
         f"{report.requests_sent} requests in {report.elapsed:.1f} s ({report.requests_per_second:.0f}/s)",
         f" against {report.base_url}" + (" (embedded reference server)" if report.embedded else ""),

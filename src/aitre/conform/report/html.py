@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from aitre.conform.results import FailureRecord, Outcome, RunReport
+from aitre.conform.failures import Severity
+from aitre.conform.results import CELL_ORDER, FailureRecord, Outcome, RunReport
 
 _STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -14,7 +15,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 vertical-align:top}
 .badge{display:inline-block;border-radius:4px;padding:0 .4rem;margin:.1rem .15rem;font-size:12px}
 .pass{background:#dff3e0;color:#1a5e20}.fail{background:#fde0df;color:#8e1b16;font-weight:600}
-.not-supported{background:#eceff1;color:#455a64}.skipped{background:#fff6d6;color:#7a5d00}
+.warning{background:#fff0d9;color:#8a4b00}.not-supported{background:#eceff1;color:#455a64}.skipped{background:#fff6d6;color:#7a5d00}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:12px}
 details{margin:.4rem 0 1rem}summary{cursor:pointer}.meta td:first-child{color:#666;width:14rem}
 """
@@ -30,8 +31,7 @@ def _matrix(report: RunReport) -> str:
         cells = [(feature, outcome) for cell_area, feature, outcome, _ in report.matrix() if cell_area == area]
         if not cells:
             continue
-        worst = next((o for o in (Outcome.FAIL, Outcome.PASS, Outcome.NOT_SUPPORTED, Outcome.SKIPPED)
-                      if any(outcome is o for _, outcome in cells)), Outcome.SKIPPED)
+        worst = next((o for o in CELL_ORDER if any(outcome is o for _, outcome in cells)), Outcome.SKIPPED)
         badges = "".join(
             f'<span class="badge {_css(outcome)}" title="{escape(outcome.value)}">{escape(feature)}</span>'
             for feature, outcome in cells
@@ -42,7 +42,8 @@ def _matrix(report: RunReport) -> str:
 
 
 def _failure(failure: FailureRecord) -> str:
-    parts = [f"<h3>{escape(failure.area)} / {escape(failure.check)}: {escape(failure.title)}</h3>",
+    parts = [f'<h3><span class="badge {escape(failure.severity.value)}">{escape(failure.severity.value)}</span> '
+             f"{escape(failure.area)} / {escape(failure.check)}: {escape(failure.title)}</h3>",
              f"<p><b>{escape(failure.operation or '')}</b> {escape(str(failure.status or ''))}</p>",
              f"<pre>{escape(failure.message)}</pre>"]
     if failure.curl:
@@ -57,6 +58,7 @@ def render_html(report: RunReport) -> str:
     meta = [
         ("Target", report.base_url + (" (embedded reference server)" if report.embedded else "")),
         ("Violations", str(len(report.violations))),
+        ("Warnings", str(len(report.warnings))),
         ("Results", ", ".join(f"{count} {name}" for name, count in counts.items())),
         ("Requests", f"{report.requests_sent} in {report.elapsed:.1f} s ({report.requests_per_second:.0f}/s)"
                      + (f", budget {report.budget}" if report.budget else "")),
@@ -66,7 +68,9 @@ def render_html(report: RunReport) -> str:
     ]
     meta_rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in meta)
     notes = "".join(f"<li>{escape(note)}</li>" for note in report.notes)
-    failures = "".join(_failure(f) for result in report.results for f in result.failures)
+    findings = [f for result in report.results for f in result.failures]
+    failures = "".join(_failure(f) for f in findings if f.severity is Severity.VIOLATION)
+    warnings = "".join(_failure(f) for f in findings if f.severity is Severity.WARNING)
     rules = "".join(
         f'<tr><td>{escape(r.area)}</td><td>{escape(r.name)}</td><td><span class="badge {_css(r.outcome)}">'
         f"{escape(r.outcome.value)}</span></td><td>{escape(r.rule)}<br><small>{escape(r.reason)}</small></td></tr>"
@@ -78,7 +82,8 @@ def render_html(report: RunReport) -> str:
         f'<table class="meta">{meta_rows}</table>'
         + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
         + f"<h2>Matrix</h2>{_matrix(report)}"
-        + (f"<h2>Failures</h2>{failures}" if failures else "<h2>Failures</h2><p>None.</p>")
+        + (f"<h2>Violations</h2>{failures}" if failures else "<h2>Violations</h2><p>None.</p>")
+        + (f"<h2>Warnings</h2><p>Differences that break no correct client.</p>{warnings}" if warnings else "")
         + f"<h2>All checks</h2><table>{rules}</table></body></html>\n"
     )
 

@@ -31,7 +31,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "required": report.required,
         "models": report.models,
         "model_sources": report.model_sources,
-        "summary": {**counts, "violations": len(report.violations)},
+        "summary": {**counts, "violations": len(report.violations), "warnings": len(report.warnings)},
         "unsupported_operations": report.unsupported_operations,
         "notes": report.notes,
         "matrix": [
