@@ -185,8 +185,8 @@ def serialize_ast_parse() -> None:
         with lock:
             return original(*args, **kwargs)
 
-    parse._aitre_locked = True  # type: ignore[attr-defined]
-    ast.parse = parse  # type: ignore[assignment]
+    parse._aitre_locked = True  # type: ignore[attr-defined]  # our marker on the function object
+    ast.parse = parse
 
 
 def tolerate_binary_in_coverage_judges() -> None:
@@ -204,7 +204,7 @@ def tolerate_binary_in_coverage_judges() -> None:
         from schemathesis.specs.openapi.coverage import _schema as coverage
 
         current = coverage._judge
-        coverage.contains_binary  # noqa: B018 - the wrapper below needs it too
+        coverage.contains_binary  # type: ignore[attr-defined]  # noqa: B018 - private (not exported); judge needs it
     except (ImportError, AttributeError):
         return
     if getattr(current, "_aitre_binary_safe", False):
@@ -220,13 +220,13 @@ def tolerate_binary_in_coverage_judges() -> None:
             try:
                 return bool(inner(value))
             except ValueError:
-                if coverage.contains_binary(value):
+                if coverage.contains_binary(value):  # type: ignore[attr-defined]  # private; its presence checked above
                     return False
                 raise
 
         return admits
 
-    judge._aitre_binary_safe = True  # type: ignore[attr-defined]
+    judge._aitre_binary_safe = True  # type: ignore[attr-defined]  # our marker on the function object
     coverage._judge = judge
 
 
@@ -293,7 +293,7 @@ class SchemaRun:
             serialize_ast_parse()
         tolerate_binary_in_coverage_judges()
         config = build_config(self.settings, self.settings.base_url)
-        schema = schemathesis.openapi.from_dict(cheap_spec(self.spec), config=config)
+        schema: schemathesis.BaseSchema = schemathesis.openapi.from_dict(cheap_spec(self.spec), config=config)
         schema = schema.include(func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in wanted)
         self.outcome.operations = sorted(wanted)
         hooks = _Hooks(self.settings, self.models, self.counter, self.outcome, self.redactor, self.stop)
