@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: setup validate generate check-generated lint test bench serve conform
+.PHONY: setup validate generate check-generated lint typecheck layers test bench serve conform
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -37,7 +37,11 @@ check-generated: setup
 lint: setup
 	$(BIN)/ruff check src tests bench
 
-test: setup lint validate check-generated
+# mypy --strict over src/aitre ([tool.mypy] in pyproject.toml; the generated code is exempt).
+typecheck: setup
+	$(BIN)/mypy
+
+test: setup lint typecheck validate check-generated
 	$(BIN)/python -m pytest
 
 bench: setup
