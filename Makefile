@@ -41,7 +41,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup lint typecheck validate check-generated
+# The import contracts of ARCHITECTURE.md ([tool.importlinter] in pyproject.toml). Under a second, so
+# no cache: one would only litter the checkout.
+layers: setup
+	$(BIN)/lint-imports --no-cache
+
+test: setup lint typecheck layers validate check-generated
 	$(BIN)/python -m pytest
 
 bench: setup
