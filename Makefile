@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: setup validate generate check-generated lint test bench serve conform
+.PHONY: setup validate generate check-generated lint typecheck layers test bench serve conform
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -37,7 +37,16 @@ check-generated: setup
 lint: setup
 	$(BIN)/ruff check src tests bench
 
-test: setup lint validate check-generated
+# mypy --strict over src/aitre ([tool.mypy] in pyproject.toml; the generated code is exempt).
+typecheck: setup
+	$(BIN)/mypy
+
+# The import contracts of ARCHITECTURE.md ([tool.importlinter] in pyproject.toml). Under a second, so
+# no cache: one would only litter the checkout.
+layers: setup
+	$(BIN)/lint-imports --no-cache
+
+test: setup lint typecheck layers validate check-generated
 	$(BIN)/python -m pytest
 
 bench: setup

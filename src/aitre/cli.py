@@ -34,7 +34,7 @@ def validate(
     ] = False,
 ) -> None:
     """Check the spec: openapi-spec-validator plus our lint rules, one line per problem with file:line."""
-    from aitre.generate.node import NodeToolError
+    from aitre.node import NodeToolError
     from aitre.spec.redocly import redocly_problems
     from aitre.spec.validate import validate_spec
 
@@ -67,7 +67,7 @@ def generate(
     """Write generated/ (bundled spec, pydantic models) from spec/, or check that it is current."""
     from aitre.generate.artifacts import generate as run_generate
     from aitre.generate.models import ModelGenerationError
-    from aitre.generate.node import NodeToolError
+    from aitre.node import NodeToolError
     from aitre.spec.problems import SpecError
 
     try:

@@ -7,7 +7,7 @@ import pytest
 from aitre.conform.discovery import choose_models
 from aitre.conform.redact import Redactor
 from aitre.conform.registry import check
-from aitre.conform.schema_checks import cheap_spec, tame_body
+from aitre.conform.schema_cases import cheap_spec, tame_body
 from aitre.conform.settings import ConformSettings, normalize_base_url, parse_model_overrides
 from aitre.conform.sse import SseParser
 

@@ -282,7 +282,7 @@ class ConformClient:
 
     @staticmethod
     def _worth_retrying(exchange: Exchange) -> bool:
-        return exchange.status is None and bool(exchange.error) and exchange.error.startswith(RESET_PREFIX)
+        return exchange.status is None and exchange.error is not None and exchange.error.startswith(RESET_PREFIX)
 
     def _send(
         self,

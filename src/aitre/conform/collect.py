@@ -48,7 +48,7 @@ def _offered(statuses: list[int]) -> bool:
 def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> FailureRecord:
     """A check's failure as reported, with the key removed from every field."""
     exchange = failure.exchange if isinstance(failure.exchange, Exchange) else None
-    request = None
+    request: dict[str, object] | None = None
     if exchange is not None:
         body = exchange.request_body.decode("utf-8", errors="replace") if exchange.request_body else None
         request = {
@@ -143,7 +143,7 @@ def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor)
     body = None
     if raw.request_body:
         body = raw.request_body.decode("utf-8", errors="replace")[:EXCERPT]
-    request = None
+    request: dict[str, object] | None = None
     if raw.method:
         request = {
             "method": raw.method,

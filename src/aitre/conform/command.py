@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -53,6 +54,13 @@ def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
         areas -= parse_area_list(options.skip)
     if not areas:
         raise ValueError("--only/--skip leave no area to test")
+    # Only the numbers given on the command line; ConformSettings keeps its defaults for the rest.
+    given: dict[str, Any] = {
+        name: value
+        for name, value in (("max_examples", options.max_examples), ("seed", options.seed),
+                            ("workers", options.workers), ("budget", options.budget), ("timeout", options.timeout))
+        if value is not None
+    }
     settings = ConformSettings(
         base_url=normalize_base_url(base_url) if base_url else "http://127.0.0.1",
         api_key=api_key,
@@ -60,9 +68,7 @@ def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
         required=parse_area_list(options.require, allow_all=True) if options.require else frozenset(),
         models=parse_model_overrides(options.model),
         report_dir=options.report_dir or DEFAULT_REPORT_DIR,
-        **{name: value for name, value in (("max_examples", options.max_examples), ("seed", options.seed),
-                                           ("workers", options.workers), ("budget", options.budget),
-                                           ("timeout", options.timeout)) if value is not None},
+        **given,
     )
     return settings, embedded
 

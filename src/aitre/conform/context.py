@@ -57,7 +57,7 @@ class CheckContext:
             ok, value = self._shared[key]
         if not ok:
             raise value
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]  # stored by compute(), so a T
 
     def send_shared(self, key: str, operation: str, **kwargs: Any) -> Exchange:
         """A request sent once per run and shared by every check that asks for the same `key`."""

@@ -47,7 +47,7 @@ class ChildServer:
             )
         finally:
             if log is not subprocess.DEVNULL:
-                log.close()  # type: ignore[union-attr]
+                log.close()  # type: ignore[union-attr]  # not DEVNULL, so the file opened above
         self.base_url = self._read_base_url()
         return self
 

@@ -28,7 +28,8 @@ from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, 
 from aitre.conform.failures import BudgetExhausted, Failure, NotSupported, Skipped, TransportFailure
 from aitre.conform.registry import CheckSpec, load_checks
 from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport
-from aitre.conform.schema_checks import SchemaOutcome, SchemaRun, area_operations
+from aitre.conform.schema_cases import area_operations
+from aitre.conform.schema_checks import SchemaOutcome, SchemaRun
 from aitre.conform.settings import ConformSettings
 
 Listener = Callable[[Event], None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from aitre.generate.node import run_tool
+from aitre.node import run_tool
 
 
 def reference_html(bundled_json: bytes) -> bytes:

@@ -6,7 +6,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from aitre.generate.node import run_tool
+from aitre.node import run_tool
 
 # An `allOf` entry that holds only an `if`/`then` rule (DECISIONS G8) has no TypeScript type, so
 # openapi-typescript intersects the object with `unknown` once per rule. `T & unknown` is `T`.

@@ -66,14 +66,16 @@ def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
         )
     if not raw.strip():
         raise invalid_json("the body is empty")
+    value: dict[str, Any]
     try:
-        value = encoding.loads(raw)
-        if not isinstance(value, dict):
-            raise invalid_json(f"got a JSON {type(value).__name__}")
+        loaded = encoding.loads(raw)
+        if not isinstance(loaded, dict):
+            raise invalid_json(f"got a JSON {type(loaded).__name__}")
+        value = loaded
         walk = normalise(value)
         if walk.inexact:
             # A float this large may be an integer the fast parser rounded; the exact parser settles it.
-            value = json.loads(raw)
+            value = json.loads(raw)  # the same document, so an object again
             walk = normalise(value)
     except (ValueError, RecursionError) as exc:
         raise invalid_json(type(exc).__name__) from None
@@ -190,9 +192,9 @@ def parse_multipart(raw: bytes, content_type_header: str) -> Form:
         body = body.removesuffix(b"\r\n")
         headers: dict[str, str] = {}
         for line in head.decode("latin-1").split("\r\n"):
-            name, colon, value = line.partition(":")
+            header, colon, value = line.partition(":")
             if colon:
-                headers[name.strip().lower()] = value.strip()
+                headers[header.strip().lower()] = value.strip()
         params = _disposition(headers.get("content-disposition", ""))
         name = params.get("name")
         if name is None:

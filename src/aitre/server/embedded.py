@@ -51,10 +51,10 @@ class BackgroundServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            # No signal handlers: they can only be installed from the main thread.
         )
+        # Off the main thread uvicorn installs no signal handlers (Server.capture_signals), so the Ctrl+C of
+        # the program that embeds us stays its own.
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._run, name=f"aitre-serve-{self.port}", daemon=True)
         self._error: BaseException | None = None
 

@@ -84,7 +84,8 @@ def _string(schema: dict[str, Any], rng: random.Random) -> str:
 
 def _object(schema: dict[str, Any], rng: random.Random, root: Any, depth: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    declared = schema.get("properties")
+    properties = declared if isinstance(declared, dict) else {}
     required = [name for name in schema.get("required", []) if isinstance(name, str)]
     # All declared properties, so `strict` schemas (every property required) are satisfied too.
     for name, sub in properties.items():
@@ -104,7 +105,8 @@ def _object(schema: dict[str, Any], rng: random.Random, root: Any, depth: int) -
 
 
 def _array(schema: dict[str, Any], rng: random.Random, root: Any, depth: int) -> list[Any]:
-    prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+    declared = schema.get("prefixItems")
+    prefix = declared if isinstance(declared, list) else []
     items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
     low = schema.get("minItems", 1 if depth < MAX_DEPTH else 0)
     high = schema.get("maxItems", max(low if isinstance(low, int) else 0, 2))

@@ -35,7 +35,7 @@ def duration_of(data: bytes) -> float:
     """Seconds of audio: exact for WAV, estimated from the size for other formats (1 s .. 10 min)."""
     try:
         with wave.open(io.BytesIO(data)) as reader:
-            seconds = reader.getnframes() / float(reader.getframerate())
+            seconds: float = reader.getnframes() / float(reader.getframerate())
     except (wave.Error, EOFError, ValueError, ZeroDivisionError):
         seconds = len(data) / ASSUMED_BYTES_PER_SECOND
     return round(min(max(seconds, 1.0), 600.0), 3)

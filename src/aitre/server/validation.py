@@ -102,7 +102,8 @@ def _with_integer_ranges(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     copy = {key: _with_integer_ranges(value) for key, value in node.items()}
-    bounds = INTEGER_FORMATS.get(copy.get("format")) if isinstance(copy.get("format"), str) else None
+    number_format = copy.get("format")
+    bounds = INTEGER_FORMATS.get(number_format) if isinstance(number_format, str) else None
     if bounds is not None:
         copy.setdefault("minimum", bounds[0])
         copy.setdefault("maximum", bounds[1])

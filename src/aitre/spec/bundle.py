@@ -225,18 +225,19 @@ class _Bundler:
         inner: Pointer = ()
         data = target.data
         if fragment:
-            for token in fragment.lstrip("/").split("/"):
-                token = token.replace("~1", "/").replace("~0", "~")
+            for raw in fragment.lstrip("/").split("/"):
+                token = raw.replace("~1", "/").replace("~0", "~")
+                step: str | int = token  # the pointer records list positions as ints
                 if isinstance(data, dict) and token in data:
                     data = data[token]
                 elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
-                    token = int(token)  # type: ignore[assignment]
-                    data = data[token]
+                    step = int(token)
+                    data = data[step]
                 else:
                     line = source.lines.get(ref_at, 0)
                     message = f"$ref {ref!r}: no {fragment!r} in that file"
                     raise SpecError(Problem(self._rel(source.path), line, "dangling-ref", message))
-                inner = (*inner, token)
+                inner = (*inner, step)
         self._record(target, out, inner)
         return self._walk(data, target, inner, out)
 

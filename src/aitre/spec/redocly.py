@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from aitre import paths
-from aitre.generate.node import run_tool
+from aitre.node import run_tool
 from aitre.spec.problems import Problem
 
 CONFIG = paths.PROJECT_ROOT / "redocly.yaml"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from aitre.spec.bundle import Bundle, bundle_spec
 from aitre.spec.problems import Problem, SpecError
@@ -21,7 +21,8 @@ def _spec_validator(document: dict[str, Any], detailed: bool) -> Any:
     from jsonschema_path import SchemaPath
     from openapi_spec_validator import OpenAPIV31SpecValidator
     from openapi_spec_validator.schemas import schema_v31
-    from openapi_spec_validator.schemas.backend import create_jsonschema_validator, get_validator_for
+    from openapi_spec_validator.schemas.backend import get_validator_for
+    from openapi_spec_validator.schemas.backend.jsonschema import create_validator as create_jsonschema_validator
     from openapi_spec_validator.validation import keywords
 
     class SchemaValidator(keywords.OpenAPIV31SchemaValidator):
@@ -29,7 +30,11 @@ def _spec_validator(document: dict[str, Any], detailed: bool) -> Any:
             return None
 
     class SpecValidator(OpenAPIV31SpecValidator):
-        keyword_validators: ClassVar = {**OpenAPIV31SpecValidator.keyword_validators, "schema": SchemaValidator}
+        # Not a ClassVar: the base class declares it as an instance attribute, which mypy will not let us retype.
+        keyword_validators = {  # noqa: RUF012
+            **OpenAPIV31SpecValidator.keyword_validators,
+            "schema": SchemaValidator,
+        }
         schema_validator = create_jsonschema_validator(schema_v31) if detailed else get_validator_for(schema_v31)
 
     return SpecValidator(SchemaPath.from_dict(document))

@@ -213,7 +213,7 @@ def check_token_limit(body: dict[str, Any], choice: dict[str, Any], limit: int) 
     usage = body.get("usage")
     if not isinstance(usage, dict) or not is_int(usage.get("completion_tokens")):
         raise Skipped("the answer has no usage, so token counts cannot be compared")
-    used = usage["completion_tokens"]
+    used: int = usage["completion_tokens"]
     expect(used <= limit, f"completion_tokens = {used} exceeds max_tokens = {limit}")
     if choice.get("finish_reason") == "length":
         expect(used == limit, f"finish_reason is 'length' but only {used} of max_tokens = {limit} were used")

@@ -189,7 +189,7 @@ def transcription_verbose_json_segments(ctx: CheckContext) -> None:
     """
     body = ok_json(transcribe(ctx, "verbose_json"))
     expect(isinstance(body.get("language"), str), f"language is {body.get('language')!r}")
-    duration = body.get("duration")
+    duration: Any = body.get("duration")
     expect(is_number(duration) and duration >= 0, f"duration is {duration!r}")
     expect(isinstance(body.get("text"), str), f"text is {body.get('text')!r}")
     expect(not body.get("words"), "words are present although timestamp_granularities did not ask for them")

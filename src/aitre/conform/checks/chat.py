@@ -33,9 +33,9 @@ def basic_chat(ctx: CheckContext) -> dict[str, Any]:
 def choices_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     choices = body.get("choices")
     expect(isinstance(choices, list), f"choices is {type(choices).__name__}, not an array")
-    for position, choice in enumerate(choices):  # type: ignore[arg-type]
+    for position, choice in enumerate(choices):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(choice, dict), f"choices[{position}] is not an object")
-    return choices  # type: ignore[return-value]
+    return choices  # type: ignore[return-value]  # expect() above checked the shape
 
 
 @check("chat", "shape", CHAT)
@@ -50,7 +50,7 @@ def chat_completion_fields(ctx: CheckContext) -> None:
     choices = choices_of(body)
     expect(len(choices) == 1, f"{len(choices)} choices for a request without n (expected 1)")
     for position, choice in enumerate(choices):
-        message = choice.get("message")
+        message: Any = choice.get("message")
         expect(isinstance(message, dict), f"choices[{position}].message is not an object")
         expect(message.get("role") == "assistant", f"choices[{position}].message.role is {message.get('role')!r}")
         content = message.get("content")
@@ -120,9 +120,9 @@ def chat_logprobs_sizes(ctx: CheckContext) -> None:
     exchange = ctx.send(CHAT, json_body=chat_body(ctx, logprobs=True, top_logprobs=2))
     skip_if_refused(exchange, "logprobs")
     body = ok_json(exchange)
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    usage: Any = body.get("usage") if isinstance(body.get("usage"), dict) else {}
     for position, choice in enumerate(choices_of(body)):
-        logprobs = choice.get("logprobs")
+        logprobs: Any = choice.get("logprobs")
         expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {logprobs!r} although requested")
         content = logprobs.get("content")
         expect(isinstance(content, list), f"choices[{position}].logprobs.content is not an array")
@@ -161,7 +161,7 @@ def _tool_calls(choice: dict[str, Any], where: str) -> list[dict[str, Any]]:
     calls = (choice.get("message") or {}).get("tool_calls")
     expect(isinstance(calls, list) and calls, f"{where}.message.tool_calls is {calls!r}, expected tool calls")
     ids: set[str] = set()
-    for position, call in enumerate(calls):  # type: ignore[arg-type]
+    for position, call in enumerate(calls):  # type: ignore[arg-type]  # expect() above checked it
         at = f"{where}.message.tool_calls[{position}]"
         expect(isinstance(call, dict) and call.get("type") == "function", f"{at}.type is not 'function'")
         check_id(call.get("id"), f"{at}.id")
@@ -169,14 +169,14 @@ def _tool_calls(choice: dict[str, Any], where: str) -> list[dict[str, Any]]:
         ids.add(call["id"])
         function = call.get("function") or {}
         expect(function.get("name") == "get_weather", f"{at}.function.name is {function.get('name')!r}")
-        arguments = function.get("arguments")
+        arguments: Any = function.get("arguments")
         expect(isinstance(arguments, str), f"{at}.function.arguments is {type(arguments).__name__}, not a JSON string")
         try:
             parsed = json.loads(arguments)
         except ValueError:
             raise ContractViolation(f"{at}.function.arguments is not valid JSON: {arguments[:80]!r}") from None
         expect(isinstance(parsed, dict), f"{at}.function.arguments is JSON but not an object")
-    return calls  # type: ignore[return-value]
+    return calls  # type: ignore[return-value]  # expect() above checked the shape
 
 
 @check("chat", "tool calls", CHAT)
@@ -222,10 +222,10 @@ def chat_json_object_mode(ctx: CheckContext) -> None:
     for position, choice in enumerate(choices_of(ok_json(ctx.send(CHAT, json_body=body)))):
         if choice.get("finish_reason") == "length":
             raise Skipped("the JSON answer was cut by max_tokens")
-        content = (choice.get("message") or {}).get("content")
+        content: Any = (choice.get("message") or {}).get("content")
         expect(isinstance(content, str), f"choices[{position}].message.content is {content!r}")
         try:
-            parsed = json.loads(content)  # type: ignore[arg-type]
+            parsed = json.loads(content)
         except ValueError:
             raise ContractViolation(f"choices[{position}] content is not JSON: {content[:80]!r}") from None
         expect(isinstance(parsed, dict), f"choices[{position}] content is JSON but not an object")

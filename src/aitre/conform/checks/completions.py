@@ -29,10 +29,10 @@ def completion_body(ctx: CheckContext, prompt: Any = "Say hello.", **extra: Any)
 def choices_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     choices = body.get("choices")
     expect(isinstance(choices, list), f"choices is {type(choices).__name__}, not an array")
-    for position, choice in enumerate(choices):  # type: ignore[arg-type]
+    for position, choice in enumerate(choices):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(choice, dict), f"choices[{position}] is not an object")
         expect(isinstance(choice.get("text"), str), f"choices[{position}].text is {choice.get('text')!r}")
-    return choices  # type: ignore[return-value]
+    return choices  # type: ignore[return-value]  # expect() above checked the shape
 
 
 def basic_completion(ctx: CheckContext) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def completion_logprobs_sizes(ctx: CheckContext) -> None:
     exchange = ctx.send(COMPLETIONS, json_body=completion_body(ctx, logprobs=2))
     skip_if_refused(exchange, "logprobs")
     for position, choice in enumerate(choices_of(ok_json(exchange))):
-        logprobs = choice.get("logprobs")
+        logprobs: Any = choice.get("logprobs")
         expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {logprobs!r} although requested")
         tokens = logprobs.get("tokens")
         expect(isinstance(tokens, list), f"choices[{position}].logprobs.tokens is not an array")

@@ -23,12 +23,12 @@ def data_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
     expect(body.get("object") == "list", f"object is {body.get('object')!r}, not 'list'")
     data = body.get("data")
     expect(isinstance(data, list), f"data is {type(data).__name__}, not an array")
-    expect(len(data) == count, f"{len(data)} embeddings for {count} inputs")  # type: ignore[arg-type]
-    for position, item in enumerate(data):  # type: ignore[arg-type]
+    expect(len(data) == count, f"{len(data)} embeddings for {count} inputs")  # type: ignore[arg-type]  # expect() above checked it
+    for position, item in enumerate(data):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(item, dict), f"data[{position}] is not an object")
         expect(item.get("object") == "embedding", f"data[{position}].object is {item.get('object')!r}")
         expect(item.get("index") == position, f"data[{position}].index is {item.get('index')!r}")
-    return data  # type: ignore[return-value]
+    return data  # type: ignore[return-value]  # expect() above checked the shape
 
 
 def float_vectors(ctx: CheckContext) -> list[list[float]]:
@@ -36,9 +36,9 @@ def float_vectors(ctx: CheckContext) -> list[list[float]]:
 
     def fetch() -> list[list[float]]:
         data = data_of(ok_json(ctx.send(EMBEDDINGS, json_body=embed(ctx))), len(INPUTS))
-        vectors = []
+        vectors: list[list[float]] = []
         for position, item in enumerate(data):
-            vector = item.get("embedding")
+            vector: Any = item.get("embedding")
             expect(
                 isinstance(vector, list) and vector and all(is_number(value) for value in vector),
                 f"data[{position}].embedding is {str(vector)[:60]}, not a non-empty array of numbers "
@@ -78,7 +78,7 @@ def embedding_dimensions_honoured(ctx: CheckContext) -> None:
     exchange = ctx.send(EMBEDDINGS, json_body=embed(ctx, dimensions=DIMENSIONS))
     skip_if_refused(exchange, "dimensions")
     for position, item in enumerate(data_of(ok_json(exchange), len(INPUTS))):
-        vector = item.get("embedding")
+        vector: Any = item.get("embedding")
         expect(isinstance(vector, list), f"data[{position}].embedding is not an array")
         expect(len(vector) == DIMENSIONS, f"data[{position}] has {len(vector)} numbers for dimensions={DIMENSIONS}")
 

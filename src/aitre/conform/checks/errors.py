@@ -77,7 +77,7 @@ def out_of_range_values_are_4xx(ctx: CheckContext) -> None:
     A non-null `param` must name the offending field.
     """
     for field, value in (("temperature", 5), ("top_p", 2), ("n", 0)):
-        exchange = ctx.send(CHAT, json_body=chat_body(ctx, **{field: value}))
+        exchange = ctx.send(CHAT, json_body=chat_body(ctx, **{field: value}))  # type: ignore[arg-type]  # never `content`
         error = require_client_error(exchange, f"{field}={value}")
         param = error.get("param")
         expect(param is None or field in param, f"error.param is {param!r} for an invalid `{field}`")

@@ -36,17 +36,17 @@ def images_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
     check_created(body.get("created"), "created")
     data = body.get("data")
     expect(isinstance(data, list), f"data is {type(data).__name__}, not an array")
-    expect(len(data) == count, f"{len(data)} images for n={count}")  # type: ignore[arg-type]
-    for position, item in enumerate(data):  # type: ignore[arg-type]
+    expect(len(data) == count, f"{len(data)} images for n={count}")  # type: ignore[arg-type]  # expect() above checked it
+    for position, item in enumerate(data):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(item, dict), f"data[{position}] is not an object")
-    return data  # type: ignore[return-value]
+    return data  # type: ignore[return-value]  # expect() above checked the shape
 
 
 def _check_url_items(items: list[dict[str, Any]]) -> None:
     for position, item in enumerate(items):
-        url = item.get("url")
+        url: Any = item.get("url")
         expect(isinstance(url, str), f"data[{position}].url is {url!r} for response_format url")
-        parsed = urlparse(url)  # type: ignore[arg-type]
+        parsed = urlparse(url)
         expect(parsed.scheme in ("http", "https") and parsed.netloc, f"data[{position}].url {url!r} is not absolute")
         expect(item.get("b64_json") is None, f"data[{position}] has b64_json although url was asked for")
 

@@ -55,7 +55,7 @@ def submit(ctx: CheckContext, operation: str, body: dict[str, Any]) -> str:
         raise Skipped(f"the relay refused the submission: code {code} ({answer.get('description')})")
     result = answer.get("result")
     expect(isinstance(result, str) and result, f"code {code} but result is {result!r}, not a task id")
-    return result  # type: ignore[return-value]
+    return result  # type: ignore[return-value]  # expect() above checked the shape
 
 
 def _check_snapshot(task: dict[str, Any], task_id: str, where: str) -> None:
@@ -88,7 +88,8 @@ def poll(ctx: CheckContext, task_id: str) -> TaskRun:
         task = ok_json(ctx.send(MJ_FETCH, path=f"/mj/task/{task_id}/fetch"))
         _check_snapshot(task, task_id, f"fetch #{attempt + 1}")
         if run.snapshots:
-            before, now = run.snapshots[-1].get("status"), task.get("status")
+            before: Any = run.snapshots[-1].get("status")
+            now: Any = task.get("status")
             expect(_RANK[now] >= _RANK[before], f"fetch #{attempt + 1}: status went back from {before} to {now}")
         run.snapshots.append(task)
         if task.get("status") in TERMINAL:
@@ -158,7 +159,7 @@ def mj_list_by_condition_returns_requested(ctx: CheckContext) -> None:
     answer.require_status(200)
     items = answer.json()
     expect(isinstance(items, list), f"list-by-condition answered {type(items).__name__}, not an array")
-    ids = [item.get("id") for item in items if isinstance(item, dict)]
+    ids: list[Any] = [item.get("id") for item in items if isinstance(item, dict)]
     expect(task_id in ids, f"the known task {task_id} is missing from {ids}")
     extra = sorted(set(ids) - {task_id})
     expect(not extra, f"list-by-condition returned ids that were not asked for: {extra}")

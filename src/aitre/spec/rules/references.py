@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from aitre.spec.bundle import Bundle
 from aitre.spec.problems import Problem
 from aitre.spec.rules import rule
+from aitre.spec.source import Pointer
 from aitre.spec.walk import refs, resolve_pointer
 
 
@@ -55,7 +57,7 @@ def no_unused_components(bundle: Bundle) -> Iterator[Problem]:
         )
 
 
-def _security_blocks(document: dict) -> Iterator[tuple[tuple, list]]:
+def _security_blocks(document: dict[str, Any]) -> Iterator[tuple[Pointer, list[Any]]]:
     for path, item in (document.get("paths") or {}).items():
         for method, operation in item.items():
             if isinstance(operation, dict) and isinstance(operation.get("security"), list):

@@ -1,4 +1,8 @@
-"""Run the pinned Node tools from the checkout's own node_modules (installed by `make setup`)."""
+"""Run the pinned Node tools from the checkout's own node_modules (installed by `make setup`).
+
+Both the spec tools (Redocly's lint) and the generators (TypeScript types, the HTML reference) run them,
+so this sits below both, beside `aitre.paths`.
+"""
 
 from __future__ import annotations
 
