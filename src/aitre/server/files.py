@@ -1,7 +1,8 @@
 """GET /files/images/{id}: the pictures this server generated or received, for links it hands out.
 
 This route is outside the spec on purpose (it is not part of the AITRE contract, and it lives outside
-`/v1` and `/mj`). Like OpenAI's image links it needs no key: ids are random and unguessable.
+`/v1` and `/mj`). Like OpenAI's image links it needs no key, so the names are the secret: 96 bits from the
+OS CSPRNG (`ids.new_id`), never derived from a task id or a clock.
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -73,15 +71,6 @@ class Runtime:
         if self.settings.public_base_url:
             return self.settings.public_base_url.rstrip("/")
         return str(request.base_url).rstrip("/")
-
-
-# Ids must be unique, not secret: a generator seeded once from the OS spares every request a system call.
-_ID_SOURCE = random.Random(secrets.randbits(128))
-
-
-def new_id(prefix: str) -> str:
-    """A fresh opaque id such as `chatcmpl-9f3c...`; ids are the one thing that is never deterministic."""
-    return f"{prefix}{_ID_SOURCE.getrandbits(96):024x}"
 
 
 def now() -> int:
