@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 import httpx
+import pytest
 
 from aitre.server.embedded import BackgroundServer
 
@@ -95,3 +96,52 @@ def test_midjourney_picture_names_are_not_task_ids(http: httpx.Client) -> None:
     link = _mj_finish(http, task_id)["imageUrl"]
     assert link and task_id not in link
     assert httpx.get(link).content.startswith(b"\x89PNG")
+
+
+# ---- 11. a lone surrogate in a JSON string is refused with 400, never a 500 ----------------------------
+
+# Each body holds the six characters `\ud800` inside a string: valid JSON, but not Unicode text.
+SURROGATE_BODIES = [
+    pytest.param(CHAT, '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "a\\ud800b"}]}',
+                 "messages[0].content", id="chat"),
+    pytest.param("/v1/completions", '{"model": "gpt-3.5-turbo-instruct", "prompt": "\\ud800"}', "prompt",
+                 id="completions"),
+    pytest.param("/v1/embeddings", '{"model": "text-embedding-3-small", "input": ["ok", "\\udfff"]}', "input[1]",
+                 id="embeddings"),
+    pytest.param("/v1/audio/speech", '{"model": "tts-1", "voice": "alloy", "input": "\\ud800"}', "input",
+                 id="speech"),
+    pytest.param("/v1/images/generations", '{"model": "dall-e-2", "prompt": "\\ud800", "size": "256x256"}',
+                 "prompt", id="images"),
+    pytest.param("/mj/submit/imagine", '{"prompt": "a cat \\ud800"}', "prompt", id="mj-imagine"),
+    pytest.param(CHAT, '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "\\ud800": 1}',
+                 "\\ud800", id="key"),
+]
+
+
+@pytest.mark.parametrize(("path", "raw", "param"), SURROGATE_BODIES)
+def test_lone_surrogate_is_400_naming_the_field(http: httpx.Client, path: str, raw: str, param: str) -> None:
+    response = http.post(path, content=raw.encode(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["param"] == param and error["code"] == "invalid_unicode"
+
+
+def test_lone_surrogate_in_a_form_field_is_400(http: httpx.Client) -> None:
+    # Multipart text is strict UTF-8, but a field that holds JSON can still escape a surrogate.
+    files = {"file": ("a.wav", b"RIFF0000WAVEfmt ", "audio/wav")}
+    strategy = '{"type": "server_vad", "note": "\\ud800"}'
+    data = {"model": "gpt-4o-transcribe", "chunking_strategy": strategy}
+    response = http.post("/v1/audio/transcriptions", files=files, data=data)
+    assert response.status_code == 400
+    assert _error(response)["param"] == "chunking_strategy.note"
+
+
+def test_the_server_stays_well_after_a_surrogate(http: httpx.Client) -> None:
+    # The probe's MidJourney task answered 500 on every later fetch; now no such task exists, and the same
+    # request with the surrogate escaped properly works.
+    raw = b'{"prompt": "a cat \\ud800"}'
+    refused = http.post("/mj/submit/imagine", content=raw, headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400
+    accepted = http.post("/mj/submit/imagine", json={"prompt": "a cat \N{CAT FACE}"})
+    assert accepted.status_code == 200
+    assert _mj_finish(http, accepted.json()["result"])["status"] == "SUCCESS"

@@ -13,9 +13,9 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from aitre.server import encoding
+from aitre.server import encoding, surrogates
 from aitre.server.errors import ApiError, bad_request
-from aitre.server.validation import invalid_json
+from aitre.server.validation import invalid_json, param_name
 
 # Far beyond any real request (tool schemas included), far below Python's recursion limit.
 MAX_NESTING = 64
@@ -52,6 +52,17 @@ async def read_body(request: Request, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def lone_surrogate(path: list[str | int]) -> ApiError:
+    """400 `invalid_unicode` naming the field whose string (or key) holds a lone surrogate."""
+    param = param_name([surrogates.printable(part) for part in path])
+    where = f" at '{param}'" if param else ""
+    return bad_request(
+        f"Invalid request body{where}: the string holds a lone UTF-16 surrogate, which is not Unicode text.",
+        param=param,
+        code="invalid_unicode",
+    )
+
+
 def media_type(request: Request) -> str:
     """The request's media type without parameters, lower case ("" when absent)."""
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -75,6 +86,8 @@ def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
             # A float this large may be an integer the fast parser rounded; the exact parser settles it.
             value = json.loads(raw)
             walk = normalise(value)
+    except surrogates.LoneSurrogate as exc:
+        raise lone_surrogate(exc.path) from None
     except (ValueError, RecursionError) as exc:
         raise invalid_json(type(exc).__name__) from None
     if walk.depth > MAX_NESTING:

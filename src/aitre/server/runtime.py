@@ -10,7 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from aitre.server.bodies import Form, media_type, parse_json_object, parse_multipart, read_body
+from aitre.server import surrogates
+from aitre.server.bodies import Form, lone_surrogate, media_type, parse_json_object, parse_multipart, read_body
 from aitre.server.contract import Operation
 from aitre.server.errors import bad_request, model_not_found
 from aitre.server.settings import ServerSettings
@@ -48,6 +49,10 @@ class Runtime:
         form = parse_multipart(raw, request.headers.get("content-type", ""))
         schema = self.validator.schema_for(op, "multipart/form-data")
         typed = typed_form(self.document, schema, form.fields)
+        # Text parts are strict UTF-8, but a JSON-valued part can still escape a lone surrogate.
+        where = surrogates.find(typed)
+        if where is not None:
+            raise lone_surrogate(where)
         self.validator.validate(op, "multipart/form-data", typed)
         return form, typed
 
