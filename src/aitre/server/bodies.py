@@ -78,7 +78,10 @@ def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
     if not raw.strip():
         raise invalid_json("the body is empty")
     try:
-        value = encoding.loads(raw)
+        value, by_stdlib = encoding.parse(raw)
+        where = surrogates.find(value) if by_stdlib else None
+        if where is not None:
+            raise lone_surrogate(where)
         if not isinstance(value, dict):
             raise invalid_json(f"got a JSON {type(value).__name__}")
         walk = normalise(value)
@@ -86,8 +89,6 @@ def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
             # A float this large may be an integer the fast parser rounded; the exact parser settles it.
             value = json.loads(raw)
             walk = normalise(value)
-    except surrogates.LoneSurrogate as exc:
-        raise lone_surrogate(exc.path) from None
     except (ValueError, RecursionError) as exc:
         raise invalid_json(type(exc).__name__) from None
     if walk.depth > MAX_NESTING:

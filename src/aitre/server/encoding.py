@@ -1,8 +1,7 @@
 """JSON on the hot path: parsing request bodies, encoding responses and hashing requests.
 
 orjson does the work; the standard library takes over for the few values orjson treats differently:
-- NaN and Infinity literals, which `json.loads` accepts, and lone surrogates in strings, which it accepts
-  too but `loads` then refuses (`surrogates.LoneSurrogate`: no later step could encode them);
+- NaN and Infinity literals and lone surrogates in strings, which `json.loads` accepts;
 - integers beyond 64 bits, which orjson refuses to write, and anything else it refuses to encode
   (non-string keys, unknown types).
 orjson reads integers beyond 64 bits as floats, losing digits; `loads` leaves catching that to its caller
@@ -17,8 +16,6 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from aitre.server import surrogates
-
 _COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
@@ -26,17 +23,17 @@ encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 def loads(raw: bytes) -> Any:
     """Parse JSON as `json.loads` does (ValueError or RecursionError on bad input), except that an
-    integer beyond 64 bits may come back as a float and a lone surrogate raises `LoneSurrogate` (a
-    ValueError naming where it is; see the module docstring)."""
+    integer beyond 64 bits may come back as a float (see the module docstring)."""
+    return parse(raw)[0]
+
+
+def parse(raw: bytes) -> tuple[Any, bool]:
+    """`loads`, and whether the standard library had to take over: only then can a string hold a lone
+    surrogate, so a caller that refuses them need not look at the common body."""
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw), False
     except orjson.JSONDecodeError:
-        value = json.loads(raw)  # maybe NaN, Infinity or a lone surrogate, which the stdlib accepts
-    # Only this slow path can meet a surrogate (orjson refuses them), so the common body pays nothing.
-    where = surrogates.find(value)
-    if where is not None:
-        raise surrogates.LoneSurrogate(where)
-    return value
+        return json.loads(raw), True  # maybe NaN, Infinity or a lone surrogate, which the stdlib accepts
 
 
 def dumps(value: Any) -> str:

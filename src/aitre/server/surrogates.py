@@ -16,14 +16,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 Path = list[str | int]
 
 
-class LoneSurrogate(ValueError):
-    """A parsed value holds a lone surrogate at `path` (a key or a string value)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__("lone surrogate")
-        self.path = path
-
-
 def _bad(text: str) -> bool:
     return not text.isascii() and _SURROGATE.search(text) is not None
 
