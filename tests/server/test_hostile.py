@@ -7,6 +7,7 @@ bounded only as safety nets.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aitre.server import ServerSettings, serve_in_background
+from aitre.server import ServerSettings, create_app, serve_in_background
 from aitre.server.embedded import BackgroundServer
 
 CHAT = "/v1/chat/completions"
@@ -236,3 +237,95 @@ def test_bodies_do_not_count_towards_the_head_limit(stack_server: BackgroundServ
         response = client.post("/v1/embeddings", json=body, headers={"Authorization": f"Bearer {stack_server.api_key}"})
     assert len(response.request.content) > 4 * HEAD_LIMIT
     assert response.status_code == 200 and len(response.json()["data"]) == 512
+
+
+# ---- 13. over-limit inputs are refused before per-item work, and big work leaves the loop free ---------
+
+EMBEDDINGS = "/v1/embeddings"
+
+
+@pytest.mark.parametrize(
+    "items", [pytest.param(["a"] * 100_000, id="strings"), pytest.param([7] * 100_000, id="token-ids")]
+)
+def test_too_many_embedding_inputs_is_400_naming_the_limit(http: httpx.Client, items: list[Any]) -> None:
+    # The probe sent a million strings; a tenth of that shows the same refusal. The answer names the spec's
+    # maxItems and does not echo the input back.
+    response = http.post(EMBEDDINGS, json={"model": "text-embedding-3-small", "input": items})
+    assert response.status_code == 400 and len(response.content) < 1024
+    error = _error(response)
+    assert error["param"] == "input" and error["code"] == "array_above_max_length"
+    assert "2048" in error["message"] and "100000" in error["message"]
+
+
+def test_too_long_speech_input_is_400_naming_the_limit(http: httpx.Client) -> None:
+    response = http.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "a" * 1_000_000})
+    assert response.status_code == 400 and len(response.content) < 1024
+    error = _error(response)
+    assert error["param"] == "input" and error["code"] == "string_above_max_length" and "4096" in error["message"]
+
+
+def test_a_refusal_does_not_echo_a_big_request(http: httpx.Client) -> None:
+    # A schema error deep inside the body used to quote the offending value whole.
+    body = {"model": "gpt-4o-mini", "messages": "a" * 300_000}
+    response = http.post(CHAT, json=body)
+    assert response.status_code == 400 and len(response.content) < 4096
+    assert _error(response)["param"] == "messages"
+
+
+async def _busy_ticks(app: Any, path: str, body: dict[str, Any], key: str) -> tuple[int, int]:
+    """Call the ASGI app with one request; (status, how often another task ran while the app was busy
+    with it, from the moment it had the whole body until it started to answer).
+
+    Before the fix every step after reading the body ran without yielding, so the count was 0 however
+    long the request took: the loop could serve no one else.
+    """
+    raw = json.dumps(body).encode()
+    state = {"busy": False, "delivered": False, "status": 0, "ticks": 0, "finished": False}
+    never = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if state["delivered"]:
+            await never.wait()  # the client stays connected
+        state["delivered"] = state["busy"] = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            state["busy"], state["status"] = False, message["status"]
+
+    async def heartbeat() -> None:
+        while not state["finished"]:
+            state["ticks"] += state["busy"]
+            await asyncio.sleep(0)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000),
+        "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {key}".encode()),
+                    (b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+    }
+    beating = asyncio.create_task(heartbeat())
+    try:
+        await asyncio.wait_for(app(scope, receive, send), timeout=120)  # a safety net, not a measurement
+    finally:
+        state["finished"] = True
+        await beating
+    return state["status"], state["ticks"]
+
+
+@pytest.fixture(scope="module")
+def asgi_app() -> Any:
+    return create_app(ServerSettings())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"model": "text-embedding-3-small", "input": ["a"] * 100_000}, id="over-the-limit"),
+        pytest.param({"model": "text-embedding-3-small", "input": [f"text {i}" for i in range(300)]}, id="valid"),
+    ],
+)
+def test_big_embeddings_requests_leave_the_event_loop_free(asgi_app: Any, body: dict[str, Any]) -> None:
+    status, ticks = asyncio.run(_busy_ticks(asgi_app, EMBEDDINGS, body, ServerSettings().api_keys[0]))
+    assert status in (200, 400) and ticks > 0

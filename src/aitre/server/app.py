@@ -24,6 +24,7 @@ from aitre.server import audio, chat, completions, embeddings, files, images, mi
 from aitre.server.auth import authenticate
 from aitre.server.contract import Operation, load_document, operations
 from aitre.server.errors import ApiError
+from aitre.server.limits import SizeLimits
 from aitre.server.runtime import Handler, Runtime
 from aitre.server.settings import ServerSettings
 from aitre.server.validation import RequestValidator
@@ -108,7 +109,7 @@ def create_app(settings: ServerSettings | None = None, spec_path: Any = BUNDLED_
     settings = settings or ServerSettings()
     document = load_document(spec_path)
     ops = operations(document)
-    runtime = Runtime(settings, document, RequestValidator(document, ops))
+    runtime = Runtime(settings, document, RequestValidator(document, ops), SizeLimits(document, ops))
     by_path: dict[str, dict[str, Operation]] = {}
     for op in ops:
         by_path.setdefault(op.path, {})[op.method] = op

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +69,14 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
-    """The body as a JSON object, or 400 for another media type, bad JSON or a non-object."""
+def parse_json_object(
+    raw: bytes, content_type: str, precheck: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """The body as a JSON object, or 400 for another media type, bad JSON or a non-object.
+
+    `precheck` sees the object as soon as it is parsed, before any walk over its items: the place for
+    checks that must stay cheap however big the body is (the spec's size limits).
+    """
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise bad_request(
             f"Unsupported Content-Type '{content_type}'; this operation takes application/json.",
@@ -79,11 +86,13 @@ def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
         raise invalid_json("the body is empty")
     try:
         value, by_stdlib = encoding.parse(raw)
+        if not isinstance(value, dict):
+            raise invalid_json(f"got a JSON {type(value).__name__}")
+        if precheck is not None:
+            precheck(value)
         where = surrogates.find(value) if by_stdlib else None
         if where is not None:
             raise lone_surrogate(where)
-        if not isinstance(value, dict):
-            raise invalid_json(f"got a JSON {type(value).__name__}")
         walk = normalise(value)
         if walk.inexact:
             # A float this large may be an integer the fast parser rounded; the exact parser settles it.

@@ -14,6 +14,8 @@ from aitre.server import surrogates
 from aitre.server.bodies import Form, lone_surrogate, media_type, parse_json_object, parse_multipart, read_body
 from aitre.server.contract import Operation
 from aitre.server.errors import bad_request, model_not_found
+from aitre.server.limits import SizeLimits
+from aitre.server.offload import OFFLOAD_BODY_BYTES, off_loop
 from aitre.server.settings import ServerSettings
 from aitre.server.stores import BoundedStore, StoredImage
 from aitre.server.validation import RequestValidator, typed_form
@@ -29,6 +31,7 @@ class Runtime:
     settings: ServerSettings
     document: dict[str, Any]
     validator: RequestValidator
+    limits: SizeLimits
     images: BoundedStore[StoredImage] = field(init=False)
     tasks: BoundedStore[Any] = field(init=False)
 
@@ -39,16 +42,29 @@ class Runtime:
     async def json_body(self, request: Request, op: Operation) -> dict[str, Any]:
         """The request's JSON object, validated against the operation's schema (400 / 413 otherwise)."""
         raw = await read_body(request, self.settings.max_body_bytes)
-        body = parse_json_object(raw, media_type(request))
+        if len(raw) < OFFLOAD_BODY_BYTES:
+            return self._json_object(op, raw, media_type(request))
+        return await off_loop(self._json_object, op, raw, media_type(request))
+
+    def _json_object(self, op: Operation, raw: bytes, content_type: str) -> dict[str, Any]:
+        # The spec's size limits are checked right after parsing, before anything that visits every item.
+        body = parse_json_object(raw, content_type, lambda value: self.limits.check(op, "application/json", value))
         self.validator.validate(op, "application/json", body)
         return body
 
     async def form_body(self, request: Request, op: Operation) -> tuple[Form, dict[str, Any]]:
         """The multipart form and its typed view, validated against the operation's schema."""
         raw = await read_body(request, self.settings.max_body_bytes)
-        form = parse_multipart(raw, request.headers.get("content-type", ""))
+        content_type = request.headers.get("content-type", "")
+        if len(raw) < OFFLOAD_BODY_BYTES:
+            return self._form(op, raw, content_type)
+        return await off_loop(self._form, op, raw, content_type)
+
+    def _form(self, op: Operation, raw: bytes, content_type: str) -> tuple[Form, dict[str, Any]]:
+        form = parse_multipart(raw, content_type)
         schema = self.validator.schema_for(op, "multipart/form-data")
         typed = typed_form(self.document, schema, form.fields)
+        self.limits.check(op, "multipart/form-data", typed)
         # Text parts are strict UTF-8, but a JSON-valued part can still escape a lone surrogate.
         where = surrogates.find(typed)
         if where is not None:
