@@ -8,6 +8,7 @@ bounded only as safety nets.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 import re
@@ -329,3 +330,26 @@ def asgi_app() -> Any:
 def test_big_embeddings_requests_leave_the_event_loop_free(asgi_app: Any, body: dict[str, Any]) -> None:
     status, ticks = asyncio.run(_busy_ticks(asgi_app, EMBEDDINGS, body, ServerSettings().api_keys[0]))
     assert status in (200, 400) and ticks > 0
+
+
+# ---- 14. the picture store is bounded by bytes as well as by count -------------------------------------
+
+
+def test_the_picture_store_keeps_to_its_byte_budget() -> None:
+    # The probe: 256 uploads of 18 MB would have been kept (4.7 GB). Scaled down: a 1 MiB budget, five
+    # pictures of 300 kB; the oldest go, the newest stay, and what is still served fits the budget.
+    budget = 1024 * 1024
+    settings = ServerSettings(max_body_bytes=512 * 1024, max_stored_image_bytes=budget)
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(300_000)
+    data_url = "data:image/png;base64," + base64.b64encode(picture).decode()
+    with serve_in_background(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        links = [
+            client.post("/mj/submit/upload-discord-images", json={"base64Array": [data_url]}, headers=headers)
+            .json()["result"][0]
+            for _ in range(5)
+        ]
+        served = [client.get(link) for link in links]
+    kept = [len(response.content) for response in served if response.status_code == 200]
+    assert served[0].status_code == 404 and served[-1].content == picture
+    assert sum(kept) <= budget and len(kept) == 3

@@ -36,7 +36,9 @@ class Runtime:
     tasks: BoundedStore[Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.images = BoundedStore(self.settings.max_stored_images)
+        self.images = BoundedStore(
+            self.settings.max_stored_images, self.settings.max_stored_image_bytes, lambda image: len(image.data)
+        )
         self.tasks = BoundedStore(self.settings.max_stored_tasks)
 
     async def json_body(self, request: Request, op: Operation) -> dict[str, Any]:
@@ -83,7 +85,7 @@ class Runtime:
         raise model_not_found(model, hint)
 
     def store_image(self, request: Request, image_id: str, data: bytes, media_type: str = "image/png") -> str:
-        """Keep a picture (the oldest is evicted past the cap) and return the URL that serves it."""
+        """Keep a picture (the oldest are evicted past either cap) and return the URL that serves it."""
         self.images.put(image_id, StoredImage(data, media_type))
         return f"{self.base_url(request)}{IMAGE_ROUTE}/{image_id}"
 
