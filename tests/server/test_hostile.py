@@ -10,11 +10,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import random
 import re
 import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -353,3 +360,79 @@ def test_the_picture_store_keeps_to_its_byte_budget() -> None:
     kept = [len(response.content) for response in served if response.status_code == 200]
     assert served[0].status_code == 404 and served[-1].content == picture
     assert sum(kept) <= budget and len(kept) == 3
+
+
+# ---- `aitre serve` itself, in a process of its own: its log and its default HTTP stack ------------------
+
+CLI_KEY = "sk-hostile-cli-5e0c8a41d7"
+
+
+@dataclass
+class CliServer:
+    """A running `aitre serve` (default stack, access log on) and every line it has written so far."""
+
+    port: int
+    process: subprocess.Popen[str]
+    lines: list[str]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_for(self, needle: str, timeout: float = 20) -> list[str]:
+        """The output up to the first line containing `needle`; fails after `timeout` s (a safety net)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for index, line in enumerate(list(self.lines)):
+                if needle in line:
+                    return self.lines[: index + 1]
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} never appeared in the log of aitre serve: {self.lines}")
+
+
+def _collect(stream: IO[str], lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line)
+
+
+@pytest.fixture(scope="module")
+def cli_server() -> Iterator[CliServer]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("aitre")), "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env={**os.environ, "AITRE_API_KEY": CLI_KEY}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=_collect, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    running = CliServer(port, process, lines)
+    try:
+        running.wait_for("Uvicorn running on")
+        yield running
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        reader.join(timeout=10)
+
+
+def test_access_log_masks_keys_in_query_strings(cli_server: CliServer) -> None:
+    # Some clients put the key in the URL; the access log used to write it out.
+    for query in (f"api_key={CLI_KEY}&limit=5", f"key={CLI_KEY}", f"access_token={CLI_KEY}"):
+        assert httpx.get(f"{cli_server.base_url}/v1/models?{query}").status_code == 401
+    httpx.get(cli_server.base_url + "/v1/models?done=1")  # the marker: its line comes after the others
+    log = "".join(cli_server.wait_for("/v1/models?done=1"))
+    assert CLI_KEY not in log
+    assert "api_key=****&limit=5" in log and "key=****" in log and "access_token=****" in log
+
+
+def test_aitre_serve_holds_heads_to_the_limit(cli_server: CliServer) -> None:
+    # The probe's 200 MB header went to `aitre serve` on its default stack (httptools); 1 MB shows it.
+    with socket.create_connection(("127.0.0.1", cli_server.port), timeout=10) as sock:
+        try:
+            sock.sendall(_head(1024 * 1024))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        status, body = _read_answer(sock)
+    assert status == 431 and str(HEAD_LIMIT) in json.loads(body)["error"]["message"]

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from aitre.server.app import create_app
 from aitre.server.headlimit import protocol_class
+from aitre.server.serverlog import log_config
 from aitre.server.settings import ServerSettings
 
 HttpStack = Literal["auto", "httptools", "h11"]
@@ -44,5 +45,6 @@ def serve_forever(
     """Run the server in the foreground until interrupted."""
     import uvicorn
 
+    # The log configuration masks keys sent in query strings (`serverlog.py`).
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log, lifespan="off",
-                loop=STACKS[http]["loop"], **uvicorn_options(settings, http))
+                log_config=log_config(log_level), loop=STACKS[http]["loop"], **uvicorn_options(settings, http))
