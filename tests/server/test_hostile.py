@@ -436,3 +436,40 @@ def test_aitre_serve_holds_heads_to_the_limit(cli_server: CliServer) -> None:
             pass
         status, body = _read_answer(sock)
     assert status == 431 and str(HEAD_LIMIT) in json.loads(body)["error"]["message"]
+
+
+# ---- 16. stored pictures are served inert ---------------------------------------------------------------
+
+
+def _upload(http: httpx.Client, media_type: str, data: bytes) -> str:
+    data_url = f"data:{media_type};base64," + base64.b64encode(data).decode()
+    link: str = http.post("/mj/submit/upload-discord-images", json={"base64Array": [data_url]}).json()["result"][0]
+    return link
+
+
+def test_uploaded_svg_is_served_inert(http: httpx.Client) -> None:
+    # The probe's SVG came back (without a key) as active image/svg+xml: script in it ran on this origin.
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'
+    served = httpx.get(_upload(http, "image/svg+xml", svg))
+    assert served.status_code == 200 and served.content == svg
+    assert served.headers["x-content-type-options"] == "nosniff"
+    policy = served.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy and "script-src" not in policy
+    assert served.headers["content-disposition"].startswith("attachment")
+
+
+def test_an_upload_of_an_unknown_type_is_served_as_a_download(http: httpx.Client) -> None:
+    # The media type of an upload comes from its data URL, which the client writes; only known picture
+    # types are served as such.
+    served = httpx.get(_upload(http, "image/x-made-up", b"<html><script>alert(1)</script></html>"))
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-disposition"].startswith("attachment")
+
+
+def test_generated_pictures_still_display_inline(http: httpx.Client) -> None:
+    body = {"model": "dall-e-2", "prompt": "a cat", "size": "256x256", "response_format": "url"}
+    served = httpx.get(http.post("/v1/images/generations", json=body).json()["data"][0]["url"])
+    assert served.headers["content-type"] == "image/png" and "content-disposition" not in served.headers
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in served.headers["content-security-policy"]
