@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import random
 import re
@@ -379,15 +380,15 @@ class CliServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_for(self, needle: str, timeout: float = 20) -> list[str]:
-        """The output up to the first line containing `needle`; fails after `timeout` s (a safety net)."""
+    def wait_for(self, *needles: str, timeout: float = 20) -> list[str]:
+        """The output up to the first line containing one of `needles`; fails after `timeout` s (a safety net)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for index, line in enumerate(list(self.lines)):
-                if needle in line:
+                if any(needle in line for needle in needles):
                     return self.lines[: index + 1]
             time.sleep(0.05)
-        raise AssertionError(f"{needle!r} never appeared in the log of aitre serve: {self.lines}")
+        raise AssertionError(f"none of {needles!r} appeared in the log of aitre serve: {self.lines}")
 
 
 def _collect(stream: IO[str], lines: list[str]) -> None:
@@ -473,3 +474,52 @@ def test_generated_pictures_still_display_inline(http: httpx.Client) -> None:
     assert served.headers["content-type"] == "image/png" and "content-disposition" not in served.headers
     assert served.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in served.headers["content-security-policy"]
+
+
+# ---- 17. a client that leaves in the middle of its body is one quiet log line ----------------------------
+
+
+def _leave_mid_body(host: str, port: int, path: str, key: str) -> None:
+    """Announce a 100 kB body, send 1 kB of it, and close the connection."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(head.encode() + b"{" + b" " * 999)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_client_leaving_mid_body_is_one_quiet_line(server: BackgroundServer) -> None:
+    # The probe's disconnect wrote about 85 lines: the server's own traceback and uvicorn's.
+    collected = _Records()
+    loggers = [logging.getLogger("aitre.server"), logging.getLogger("uvicorn.error")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(collected)
+        logger.setLevel(logging.DEBUG)
+    try:
+        _leave_mid_body(server.host, server.port, "/v1/embeddings", server.api_key)
+        deadline = time.monotonic() + 10  # a safety net: the line comes as soon as the server sees the close
+        while not any("/v1/embeddings" in record.getMessage() for record in collected.records):
+            assert time.monotonic() < deadline, "the server logged nothing about the disconnect"
+            time.sleep(0.02)
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(collected)
+            logger.setLevel(level)
+    [record] = [record for record in collected.records if "/v1/embeddings" in record.getMessage()]
+    assert record.levelno <= logging.INFO and "\n" not in record.getMessage()
+    assert all(record.exc_info is None and record.levelno < logging.ERROR for record in collected.records)
+
+
+def test_aitre_serve_logs_no_traceback_for_a_client_leaving_mid_body(cli_server: CliServer) -> None:
+    _leave_mid_body("127.0.0.1", cli_server.port, "/v1/chat/completions", CLI_KEY)
+    log = "".join(cli_server.wait_for("disconnected", "Exception in ASGI application", "unhandled error"))
+    assert "Traceback" not in log and "unhandled error" not in log
