@@ -173,17 +173,26 @@ def stack_server(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
         yield running
 
 
+def _read_answers(sock: socket.socket, count: int = 1) -> list[tuple[int, bytes]]:
+    """Read `count` HTTP responses from a raw socket (they may share reads): [(status, body), ...]."""
+    answers: list[tuple[int, bytes]] = []
+    pending = b""
+    while len(answers) < count:
+        while b"\r\n\r\n" not in pending and (chunk := sock.recv(65536)):
+            pending += chunk
+        head, _, pending = pending.partition(b"\r\n\r\n")
+        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        assert length is not None, head
+        while len(pending) < int(length.group(1)) and (chunk := sock.recv(65536)):
+            pending += chunk
+        answers.append((int(head.split(b" ", 2)[1]), pending[: int(length.group(1))]))
+        pending = pending[int(length.group(1)) :]
+    return answers
+
+
 def _read_answer(sock: socket.socket) -> tuple[int, bytes]:
     """Read one HTTP response from a raw socket: (status, body)."""
-    received = b""
-    while b"\r\n\r\n" not in received and (chunk := sock.recv(65536)):
-        received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-    assert length is not None, head
-    while len(body) < int(length.group(1)) and (chunk := sock.recv(65536)):
-        body += chunk
-    return int(head.split(b" ", 2)[1]), body
+    return _read_answers(sock)[0]
 
 
 def _send_head(server: BackgroundServer, head: bytes, piece: int = 1 << 20) -> tuple[int, bytes, bool]:
@@ -237,6 +246,16 @@ def test_keep_alive_requests_each_get_the_whole_limit(stack_server: BackgroundSe
     with httpx.Client(base_url=stack_server.base_url, timeout=10) as client:
         statuses = [client.get("/v1/models", headers=headers).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
+
+
+def test_pipelined_requests_each_get_the_whole_limit(stack_server: BackgroundServer) -> None:
+    # Two heads of most of the limit each, in one write: the first ends within the limit, so the second is
+    # a new head and not the first one running over.
+    head = _head(HEAD_LIMIT - 4096, stack_server.api_key)
+    with socket.create_connection((stack_server.host, stack_server.port), timeout=10) as sock:
+        sock.sendall(head + head)
+        statuses = [status for status, _ in _read_answers(sock, 2)]
+    assert statuses == [200, 200]
 
 
 def test_bodies_do_not_count_towards_the_head_limit(stack_server: BackgroundServer) -> None:

@@ -87,7 +87,9 @@ class HeadLimit:
                 self._feed(data[:room])
             if self.transport.is_closing():
                 break
-            if self._reading_head():
+            # Refuse a head still open at the limit. One that ended within it, followed by the start of a
+            # pipelined one, has had the count reset (`on_message_complete`): that is a new head.
+            if self._reading_head() and self._head_bytes == self.max_head_bytes:
                 self._refuse()
                 break
             data = data[room:]
