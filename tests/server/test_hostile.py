@@ -76,16 +76,16 @@ def _clone_twister(outputs: list[int]) -> random.Random:
     return clone
 
 
+def _words(value: int) -> list[int]:
+    """The 32-bit outputs behind one `getrandbits(96)`, in the order the generator produced them."""
+    return [(value >> shift) & 0xFFFFFFFF for shift in (0, 32, 64)]
+
+
 def test_twister_clone_predicts_a_twister() -> None:
     # The attack itself must work, or the next test would pass for the wrong reason.
     victim = random.Random(1234)
     outputs = [word for _ in range(208) for word in _words(victim.getrandbits(96))]
     assert _clone_twister(outputs).getrandbits(96) == victim.getrandbits(96)
-
-
-def _words(value: int) -> list[int]:
-    """The 32-bit outputs behind one `getrandbits(96)`, in the order the generator produced them."""
-    return [(value >> shift) & 0xFFFFFFFF for shift in (0, 32, 64)]
 
 
 def test_picture_links_cannot_be_predicted_from_chat_ids(server: BackgroundServer) -> None:
@@ -382,7 +382,7 @@ def test_the_picture_store_keeps_to_its_byte_budget() -> None:
     assert sum(kept) <= budget and len(kept) == 3
 
 
-# ---- `aitre serve` itself, in a process of its own: its log and its default HTTP stack ------------------
+# ---- 15. `aitre serve`'s access log keeps keys out; and the head limit on its default stack -----------
 
 CLI_KEY = "sk-hostile-cli-5e0c8a41d7"
 
