@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -24,6 +24,7 @@ from aitre.server import audio, chat, completions, embeddings, files, images, mi
 from aitre.server.auth import authenticate
 from aitre.server.contract import Operation, load_document, operations
 from aitre.server.errors import ApiError
+from aitre.server.limits import SizeLimits
 from aitre.server.runtime import Handler, Runtime
 from aitre.server.settings import ServerSettings
 from aitre.server.validation import RequestValidator
@@ -97,6 +98,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return ApiError(exc.status_code, str(exc.detail), headers=exc.headers).response()
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # Nobody is left to answer, and it is no fault of the server: one quiet line, no traceback. The path
+    # only: a query string may hold a key.
+    log.info("client disconnected before sending the whole body of %s %s", request.method, request.url.path)
+    return Response(status_code=400)  # never sent; uvicorn drops what is sent to a closed connection
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # A bug, never the client's fault; the body still has the error shape the SDKs parse.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -108,7 +116,7 @@ def create_app(settings: ServerSettings | None = None, spec_path: Any = BUNDLED_
     settings = settings or ServerSettings()
     document = load_document(spec_path)
     ops = operations(document)
-    runtime = Runtime(settings, document, RequestValidator(document, ops))
+    runtime = Runtime(settings, document, RequestValidator(document, ops), SizeLimits(document, ops))
     by_path: dict[str, dict[str, Operation]] = {}
     for op in ops:
         by_path.setdefault(op.path, {})[op.method] = op
@@ -126,7 +134,8 @@ def create_app(settings: ServerSettings | None = None, spec_path: Any = BUNDLED_
     routes.append(Route(files.ROUTE, files.image_endpoint(runtime), methods=["GET"]))
     app = Starlette(
         routes=routes,
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, ClientDisconnect: _client_gone,
+                            Exception: _unexpected},
     )
     app.router.redirect_slashes = False
     app.state.runtime = runtime

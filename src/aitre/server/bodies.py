@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from aitre.server import encoding
+from aitre.server import encoding, surrogates
 from aitre.server.errors import ApiError, bad_request
-from aitre.server.validation import invalid_json
+from aitre.server.validation import invalid_json, param_name
 
 # Far beyond any real request (tool schemas included), far below Python's recursion limit.
 MAX_NESTING = 64
@@ -52,13 +53,30 @@ async def read_body(request: Request, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def lone_surrogate(path: list[str | int]) -> ApiError:
+    """400 `invalid_unicode` naming the field whose string (or key) holds a lone surrogate."""
+    param = param_name([surrogates.printable(part) for part in path])
+    where = f" at '{param}'" if param else ""
+    return bad_request(
+        f"Invalid request body{where}: the string holds a lone UTF-16 surrogate, which is not Unicode text.",
+        param=param,
+        code="invalid_unicode",
+    )
+
+
 def media_type(request: Request) -> str:
     """The request's media type without parameters, lower case ("" when absent)."""
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
-    """The body as a JSON object, or 400 for another media type, bad JSON or a non-object."""
+def parse_json_object(
+    raw: bytes, content_type: str, precheck: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """The body as a JSON object, or 400 for another media type, bad JSON or a non-object.
+
+    `precheck` sees the object as soon as it is parsed, before any walk over its items: the place for
+    checks that must stay cheap however big the body is (the spec's size limits).
+    """
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise bad_request(
             f"Unsupported Content-Type '{content_type}'; this operation takes application/json.",
@@ -68,10 +86,14 @@ def parse_json_object(raw: bytes, content_type: str) -> dict[str, Any]:
         raise invalid_json("the body is empty")
     value: dict[str, Any]
     try:
-        loaded = encoding.loads(raw)
-        if not isinstance(loaded, dict):
-            raise invalid_json(f"got a JSON {type(loaded).__name__}")
-        value = loaded
+        value, by_stdlib = encoding.parse(raw)
+        if not isinstance(value, dict):
+            raise invalid_json(f"got a JSON {type(value).__name__}")
+        if precheck is not None:
+            precheck(value)
+        where = surrogates.find(value) if by_stdlib else None
+        if where is not None:
+            raise lone_surrogate(where)
         walk = normalise(value)
         if walk.inexact:
             # A float this large may be an integer the fast parser rounded; the exact parser settles it.

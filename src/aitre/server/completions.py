@@ -14,7 +14,8 @@ from aitre.server import sse, textgen
 from aitre.server.contract import Operation
 from aitre.server.encoding import json_response
 from aitre.server.errors import bad_request
-from aitre.server.runtime import Handler, Runtime, new_id, now
+from aitre.server.ids import new_id
+from aitre.server.runtime import Handler, Runtime, now
 from aitre.server.settings import ServerSettings
 
 SYSTEM_FINGERPRINT = "fp_aitre_reference"

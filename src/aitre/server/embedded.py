@@ -17,6 +17,7 @@ from types import TracebackType
 import uvicorn
 
 from aitre.server.app import create_app
+from aitre.server.process import HttpStack, uvicorn_options
 from aitre.server.settings import ServerSettings
 
 STARTUP_TIMEOUT_S = 15.0
@@ -38,7 +39,9 @@ def _listen(host: str, port: int) -> socket.socket:
 class BackgroundServer:
     """A running embedded server: `base_url` (no trailing slash, no `/v1`), `api_key`, `stop()`."""
 
-    def __init__(self, settings: ServerSettings, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, settings: ServerSettings, host: str = "127.0.0.1", port: int = 0, http: HttpStack = "auto"
+    ) -> None:
         self.settings = settings
         self.host = host
         self._socket = _listen(host, port)
@@ -51,6 +54,8 @@ class BackgroundServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # The same HTTP stack and request-head limit as `aitre serve`.
+            **uvicorn_options(settings, http),
         )
         # Off the main thread uvicorn installs no signal handlers (Server.capture_signals), so the Ctrl+C of
         # the program that embeds us stays its own.
@@ -98,10 +103,11 @@ class BackgroundServer:
 
 
 def serve_in_background(
-    settings: ServerSettings | None = None, host: str = "127.0.0.1", port: int = 0
+    settings: ServerSettings | None = None, host: str = "127.0.0.1", port: int = 0, http: HttpStack = "auto"
 ) -> BackgroundServer:
     """Start the reference server in a daemon thread and return once it accepts connections.
 
-    Use the result as a context manager, or call `.stop()` yourself. `port=0` picks a free port.
+    Use the result as a context manager, or call `.stop()` yourself. `port=0` picks a free port; `http`
+    picks uvicorn's HTTP stack as `aitre serve --http` does.
     """
-    return BackgroundServer(settings or ServerSettings(), host, port).start()
+    return BackgroundServer(settings or ServerSettings(), host, port, http).start()

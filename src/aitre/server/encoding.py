@@ -24,10 +24,16 @@ encode_string = json.encoder.encode_basestring
 def loads(raw: bytes) -> Any:
     """Parse JSON as `json.loads` does (ValueError or RecursionError on bad input), except that an
     integer beyond 64 bits may come back as a float (see the module docstring)."""
+    return parse(raw)[0]
+
+
+def parse(raw: bytes) -> tuple[Any, bool]:
+    """`loads`, and whether the standard library had to take over: only then can a string hold a lone
+    surrogate, so a caller that refuses them need not look at the common body."""
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw), False
     except orjson.JSONDecodeError:
-        return json.loads(raw)  # maybe NaN, Infinity or a lone surrogate, which the stdlib accepts
+        return json.loads(raw), True  # maybe NaN, Infinity or a lone surrogate, which the stdlib accepts
 
 
 def dumps(value: Any) -> str:

@@ -18,8 +18,9 @@ from aitre.server import png, textgen
 from aitre.server.contract import Operation
 from aitre.server.encoding import json_response
 from aitre.server.errors import not_found
+from aitre.server.ids import new_id
 from aitre.server.mjtasks import GRID_ACTIONS, Task, action_for, new_task_id
-from aitre.server.runtime import Handler, Runtime, new_id
+from aitre.server.runtime import Handler, Runtime
 
 BANNED_WORD = "aitre-banned"  # a prompt containing it is refused with code 24, to exercise that path
 MODAL_ACTIONS = ("CUSTOM_ZOOM", "INPAINT")
@@ -181,7 +182,8 @@ def _observe(runtime: Runtime, request: Request, task: Task) -> dict[str, Any]:
     """Advance the task by one look and render it; a task that just succeeded gets its picture."""
     if task.advance(runtime.settings.mj_fetches_per_step) and task.action != "SHORTEN":
         picture = png.render(f"{runtime.settings.seed}|mj|{task.id}|{task.prompt}", task.width, task.height)
-        task.image_url = runtime.store_image(request, f"{task.id}.png", picture)
+        # Named at random, not after the task: task ids are milliseconds plus a counter, and the link needs no key.
+        task.image_url = runtime.store_image(request, new_id("mj_") + ".png", picture)
     return task.to_json()
 
 

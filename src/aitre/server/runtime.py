@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,9 +10,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from aitre.server.bodies import Form, media_type, parse_json_object, parse_multipart, read_body
+from aitre.server import surrogates
+from aitre.server.bodies import Form, lone_surrogate, media_type, parse_json_object, parse_multipart, read_body
 from aitre.server.contract import Operation
 from aitre.server.errors import bad_request, model_not_found
+from aitre.server.limits import SizeLimits
+from aitre.server.offload import OFFLOAD_BODY_BYTES, off_loop
 from aitre.server.settings import ServerSettings
 from aitre.server.stores import BoundedStore, StoredImage
 from aitre.server.validation import RequestValidator, misplaced_parts, typed_form
@@ -30,28 +31,48 @@ class Runtime:
     settings: ServerSettings
     document: dict[str, Any]
     validator: RequestValidator
+    limits: SizeLimits
     images: BoundedStore[StoredImage] = field(init=False)
     tasks: BoundedStore[Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.images = BoundedStore(self.settings.max_stored_images)
+        self.images = BoundedStore(
+            self.settings.max_stored_images, self.settings.max_stored_image_bytes, lambda image: len(image.data)
+        )
         self.tasks = BoundedStore(self.settings.max_stored_tasks)
 
     async def json_body(self, request: Request, op: Operation) -> dict[str, Any]:
         """The request's JSON object, validated against the operation's schema (400 / 413 otherwise)."""
         raw = await read_body(request, self.settings.max_body_bytes)
-        body = parse_json_object(raw, media_type(request))
+        if len(raw) < OFFLOAD_BODY_BYTES:
+            return self._json_object(op, raw, media_type(request))
+        return await off_loop(self._json_object, op, raw, media_type(request))
+
+    def _json_object(self, op: Operation, raw: bytes, content_type: str) -> dict[str, Any]:
+        # The spec's size limits are checked right after parsing, before anything that visits every item.
+        body = parse_json_object(raw, content_type, lambda value: self.limits.check(op, "application/json", value))
         self.validator.validate(op, "application/json", body)
         return body
 
     async def form_body(self, request: Request, op: Operation) -> tuple[Form, dict[str, Any]]:
         """The multipart form and its typed view, validated against the operation's schema."""
         raw = await read_body(request, self.settings.max_body_bytes)
-        form = parse_multipart(raw, request.headers.get("content-type", ""))
+        content_type = request.headers.get("content-type", "")
+        if len(raw) < OFFLOAD_BODY_BYTES:
+            return self._form(op, raw, content_type)
+        return await off_loop(self._form, op, raw, content_type)
+
+    def _form(self, op: Operation, raw: bytes, content_type: str) -> tuple[Form, dict[str, Any]]:
+        form = parse_multipart(raw, content_type)
         schema = self.validator.schema_for(op, "multipart/form-data")
         for name, problem in misplaced_parts(self.document, schema, form.fields, form.typed):
             raise bad_request(problem, param=name)
         typed = typed_form(self.document, schema, form.fields)
+        self.limits.check(op, "multipart/form-data", typed)
+        # Text parts are strict UTF-8, but a JSON-valued part can still escape a lone surrogate.
+        where = surrogates.find(typed)
+        if where is not None:
+            raise lone_surrogate(where)
         self.validator.validate(op, "multipart/form-data", typed)
         return form, typed
 
@@ -66,7 +87,7 @@ class Runtime:
         raise model_not_found(model, hint)
 
     def store_image(self, request: Request, image_id: str, data: bytes, media_type: str = "image/png") -> str:
-        """Keep a picture (the oldest is evicted past the cap) and return the URL that serves it."""
+        """Keep a picture (the oldest are evicted past either cap) and return the URL that serves it."""
         self.images.put(image_id, StoredImage(data, media_type))
         return f"{self.base_url(request)}{IMAGE_ROUTE}/{image_id}"
 
@@ -75,15 +96,6 @@ class Runtime:
         if self.settings.public_base_url:
             return self.settings.public_base_url.rstrip("/")
         return str(request.base_url).rstrip("/")
-
-
-# Ids must be unique, not secret: a generator seeded once from the OS spares every request a system call.
-_ID_SOURCE = random.Random(secrets.randbits(128))
-
-
-def new_id(prefix: str) -> str:
-    """A fresh opaque id such as `chatcmpl-9f3c...`; ids are the one thing that is never deterministic."""
-    return f"{prefix}{_ID_SOURCE.getrandbits(96):024x}"
 
 
 def now() -> int:

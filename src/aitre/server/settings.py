@@ -33,9 +33,14 @@ class ServerSettings:
     models: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     # Larger bodies get 413 before they are read completely (audio uploads are the big ones).
     max_body_bytes: int = 25 * 1024 * 1024
+    # The request line and headers together; more gets 431 and a closed connection (`headlimit.py`). Clients
+    # send a few KiB; nginx allows 32 KiB, Node 16 KiB; 64 KiB leaves room for long cookies and tokens.
+    max_head_bytes: int = 64 * 1024
     # Bounded memory: the oldest stored MidJourney task or generated image is dropped first.
     max_stored_tasks: int = 1000
     max_stored_images: int = 256
+    # Pictures are also bounded by their bytes (uploads can be as large as a body); at least one body's worth.
+    max_stored_image_bytes: int = 256 * 1024 * 1024
     # Mixed into every content hash, so two servers with different seeds give different (but stable) text.
     seed: int = 0
     # Prefix of the URLs this server hands out for images (`{base}/files/images/<id>.png`).
@@ -49,6 +54,10 @@ class ServerSettings:
             raise ValueError("ServerSettings.api_keys needs at least one key")
         if self.max_body_bytes < 1024:
             raise ValueError("ServerSettings.max_body_bytes must be at least 1024")
+        if self.max_stored_image_bytes < self.max_body_bytes:
+            raise ValueError("ServerSettings.max_stored_image_bytes must be at least max_body_bytes")
+        if self.max_head_bytes < 1024:
+            raise ValueError("ServerSettings.max_head_bytes must be at least 1024")
 
     def models_for(self, area: str) -> tuple[str, ...]:
         """The model ids served for one area (`chat`, `completions`, `embeddings`, `images`, `speech`, ...)."""

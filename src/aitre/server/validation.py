@@ -88,7 +88,19 @@ def _to_api_error(error: jsonschema_rs.ValidationError, schema: Any) -> ApiError
     where = f" at '{param}'" if param else ""
     rule = _rule_text(schema, chosen)
     detail = f"{rule} (got {chosen.instance!r})" if rule else chosen.message
-    return bad_request(f"Invalid request body{where}: {detail}", param=param)
+    return bad_request(f"Invalid request body{where}: {_shorten(detail)}", param=param)
+
+
+# The validator's messages quote the offending value whole; a refusal should not send a big request back.
+MAX_DETAIL = 600
+
+
+def _shorten(text: str) -> str:
+    """`text` cut in the middle to about MAX_DETAIL characters, keeping its end (where the reason is)."""
+    if len(text) <= MAX_DETAIL:
+        return text
+    head, tail = MAX_DETAIL * 2 // 3, MAX_DETAIL // 3
+    return f"{text[:head]}... ({len(text) - head - tail} characters left out) ...{text[-tail:]}"
 
 
 # OpenAPI's integer formats are ranges; JSON Schema validators ignore them unless told.
