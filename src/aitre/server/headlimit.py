@@ -66,7 +66,7 @@ class HeadLimit:
 
     def _feed(self, data: bytes) -> None:
         """Hand bytes to the stack's own `data_received` (the next class in the MRO)."""
-        super().data_received(data)  # type: ignore[misc]
+        super().data_received(data)  # type: ignore[misc]  # a mixin: the method is the protocol class's, later in the MRO
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
