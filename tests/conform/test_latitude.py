@@ -23,6 +23,7 @@ from tests.conform.variants import (
     ClosesConnections,
     LenientNested,
     MidjourneyErrors,
+    NoAudioRoutes,
     NoMjApiSecret,
     NoModelPolicy,
     NotFoundForUnknownMethods,
@@ -66,6 +67,20 @@ def test_midjourney_error_shape_is_allowed_on_mj_routes() -> None:
     assert _violations(report) == [] and not report.failed()
     assert _outcome(report, "mj_unknown_task_is_404") is Outcome.PASS
     assert _outcome(report, "every_4xx_has_error_object") is Outcome.PASS
+
+
+def test_only_the_error_checks_still_find_every_route_supported() -> None:
+    """Refusals that name a field or an unknown model show the route exists, without any 2xx."""
+    report = _run(Variant, {"errors"}, schema_checks=False)
+    assert report.unsupported_operations == [] and not report.failed()
+    assert all(result.outcome is Outcome.PASS for result in report.results), _findings(report)
+
+
+def test_an_area_without_routes_is_not_supported_despite_a_body_parser_400() -> None:
+    report = _run(NoAudioRoutes, {"audio", "errors"})
+    assert _violations(report) == [] and not report.failed()
+    audio = [result.outcome for result in report.results if result.area == "audio"]
+    assert audio and all(outcome is Outcome.NOT_SUPPORTED for outcome in audio), audio
 
 
 def test_refusing_mj_api_secret_is_not_supported_not_a_violation() -> None:
@@ -134,6 +149,12 @@ def test_model_policy_breach_is_a_warning_and_a_valid_body_is_no_finding() -> No
     breach = contract.breach("POST /v1/audio/speech", "application/json", speech)
     assert breach is not None and breach.severity is Severity.WARNING and "model policy" in breach.where
     assert contract.breach(CHAT, "application/json", BASE) is None
+
+
+def test_pruning_a_form_with_files_judges_nothing_it_cannot_read() -> None:
+    body = {"image": [b"\x89PNG", b"\x89PNG"], "prompt": "Add a hat", "mood": "x"}
+    removed = RequestContract(load_spec()).prune_undeclared("POST /v1/images/edits", "multipart/form-data", body)
+    assert removed == ["mood"] and body["image"] == [b"\x89PNG", b"\x89PNG"]
 
 
 def test_positive_cases_lose_undeclared_properties_at_every_level() -> None:

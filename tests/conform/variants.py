@@ -273,3 +273,24 @@ class ClosesConnections(Variant):
         if self.count % self.every == 0:
             raise ConnectionAbortedError("closing the connection after the answer, on purpose")
 
+
+
+class NoAudioRoutes(Variant):
+    """The server has no audio routes: 404 `Invalid URL`, except a body parser's generic 400 first."""
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        if not scope["path"].startswith("/v1/audio/"):
+            return await call(self.app, scope, body)
+        content_type = _headers(scope).get("content-type", "")
+        if content_type.startswith("application/json"):
+            try:
+                json.loads(body)
+            except ValueError:
+                status, headers, raw = json_answer(400, {"error": {
+                    "message": "The body is not valid JSON.", "type": "invalid_request_error",
+                    "param": None, "code": None}})
+                return Captured(status, headers, raw)
+        status, headers, raw = json_answer(404, {"error": {
+            "message": f"Invalid URL ({scope['method']} {scope['path']})", "type": "invalid_request_error",
+            "param": None, "code": None}})
+        return Captured(status, headers, raw)

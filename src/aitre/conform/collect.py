@@ -6,6 +6,7 @@ import shlex
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from aitre.conform.checks._common import route_evidence
 from aitre.conform.client import UNSUPPORTED_STATUSES, Exchange
 from aitre.conform.failures import Failure, NotSupportedButRequired
 from aitre.conform.redact import Redactor
@@ -23,20 +24,23 @@ def unsupported_operations(
     """Spec operations the server does not offer, judged from every authenticated answer to them.
 
     An operation is supported once any authenticated answer is 2xx (or a server error other than 501,
-    which shows the route ran). Without such an answer, a 404, 405 or 501 among the answers means the
-    route is missing: a body parser's 400 to a malformed request proves nothing about routing. Only
-    4xx refusals and no 404/405/501 means the route exists and refuses everything, which the checks
-    then report.
+    which shows the route ran), or a refusal shows its handler ran (an error naming a field or an
+    unknown model). Otherwise a 404, 405 or 501 among the answers means the route is missing: a body
+    parser's 400 to a malformed request proves nothing about routing. Only 4xx refusals and no
+    404/405/501 means the route exists and refuses everything, which the checks then report.
     """
     known = set(spec_operations)
     statuses: dict[str, list[int]] = defaultdict(list)
+    routed: set[str] = set(schema.routed) if schema is not None else set()
     for exchange in log:
         if exchange.authenticated and exchange.status is not None and exchange.operation in known:
             statuses[exchange.operation].append(exchange.status)
+            if route_evidence(exchange.status, exchange.body):
+                routed.add(exchange.operation)
     if schema is not None:
         for operation, seen in schema.statuses.items():
             statuses[operation].extend(seen)
-    return sorted(op for op, seen in statuses.items() if not _offered(seen))
+    return sorted(op for op, seen in statuses.items() if op not in routed and not _offered(seen))
 
 
 def _offered(statuses: list[int]) -> bool:

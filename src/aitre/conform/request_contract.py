@@ -101,7 +101,10 @@ class RequestContract:
         pointer = self.body_pointer(operation, media_type)
         if pointer is None:
             return None
-        errors = list(self.validator(pointer).iter_errors(body))
+        try:
+            errors = list(self.validator(pointer).iter_errors(body))
+        except ValueError:
+            return None  # a body holding a form's file cannot be judged as JSON
         if not errors:
             return None
         judged = [(self._is_core(error), error) for error in errors]
@@ -182,9 +185,16 @@ class RequestContract:
             branches = node.get(keyword)
             if isinstance(branches, list) and isinstance(value, dict | list):
                 matching = [index for index in range(len(branches))
-                            if self.validator(f"{pointer}/{keyword}/{index}").is_valid(value)]
+                            if self._admits(f"{pointer}/{keyword}/{index}", value)]
                 if len(matching) == 1:
                     self._prune(f"{pointer}/{keyword}/{matching[0]}", value, where, removed, depth + 1)
+
+    def _admits(self, pointer: str, value: Any) -> bool:
+        """Whether the schema at `pointer` admits `value`; a value that is no JSON (a form's file) is not judged."""
+        try:
+            return bool(self.validator(pointer).is_valid(value))
+        except ValueError:
+            return False
 
     def _declared(self, pointer: str, node: dict[str, Any]) -> Iterator[tuple[str, str]]:
         """(name, pointer) of the properties declared on `node` and its unconditional `allOf` parts."""

@@ -26,7 +26,7 @@ from schemathesis.engine import events as st_events
 from schemathesis.engine import from_schema
 
 from aitre.conform.areas import role_of
-from aitre.conform.checks._common import error_problem_for
+from aitre.conform.checks._common import error_problem_for, route_evidence
 from aitre.conform.client import RequestCounter
 from aitre.conform.failures import BudgetExhausted, Severity
 from aitre.conform.redact import Redactor
@@ -75,6 +75,8 @@ class SchemaOutcome:
     requests: int = 0
     cases: int = 0
     operations: list[str] = field(default_factory=list)
+    # Operations whose refusals show the route exists (an error naming a field or an unknown model).
+    routed: set[str] = field(default_factory=set)
     # Declared methods per path, for judging Allow headers against the methods the server supports.
     declared_methods: dict[str, set[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -121,6 +123,8 @@ class _Hooks:
         with self.lock:
             if authenticated:
                 self.outcome.statuses[operation].append(response.status_code)
+                if route_evidence(response.status_code, response.content):
+                    self.outcome.routed.add(operation)
             problem = error_problem_for(case.operation.path, content_type, response.content)
             if 400 <= response.status_code < 500 and problem:
                 self.outcome.bad_errors.append((operation, response.status_code, content_type, response.content[:2000]))
@@ -272,7 +276,8 @@ class SchemaRun:
         label = event.label
         if not isinstance(cause, requests.RequestException):
             # Not the server's doing (a schemathesis or interpreter error): a note, not a violation.
-            self.outcome.notes.append(f"schemathesis error on {label}: {message}")
+            if cause.__class__.__name__ != "NoLinksFound":  # no stateful phase for the selected areas: no news
+                self.outcome.notes.append(f"schemathesis error on {label}: {message}")
             return
         hooks = self._hooks
         if hooks is not None and hooks.resets_after_5xx.get(label, 0) > 0:

@@ -141,6 +141,23 @@ def error_body_problem(content_type: str, body: bytes) -> str | None:
     return None
 
 
+def route_evidence(status: int, body: bytes) -> bool:
+    """Whether a 4xx proves its route exists: an OpenAI error naming a field, or an unknown model.
+
+    A generic 404 or a body parser's 400 says nothing about routing; a refusal that names `param` or
+    `model_not_found` came from the operation's own handler.
+    """
+    if not 400 <= status < 500 or not body.lstrip().startswith(b"{"):
+        return False
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return False
+    if not isinstance(error, dict):
+        return False
+    return bool(error.get("param")) or error.get("code") == "model_not_found"
+
+
 def require_error(exchange: Exchange, *statuses: int) -> dict[str, Any]:
     """The status is one of `statuses` and the body is an error its route may send; returns `error`.
 
