@@ -248,3 +248,6 @@ def test_check_catches_its_broken_server(name: str, broken: tuple[Breakable, str
     result = next(result for result in report.results if result.name == name)
     assert result.outcome is Outcome.FAIL, (result.outcome, result.reason)
     assert result.failures and result.failures[0].message
+    # Every finding carries its evidence: the request, an excerpt of the answer and a curl to repeat it.
+    failure = result.failures[0]
+    assert failure.request and failure.curl and failure.response_excerpt is not None, failure

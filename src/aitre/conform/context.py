@@ -23,6 +23,8 @@ class CheckContext:
         self._shared: dict[str, tuple[bool, Any]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        # Per worker thread: the last exchange its check sent or read (see `last_exchange`).
+        self._local = threading.local()
         # Exchanges seen by other clients (schemathesis), for the final checks: (operation, status, body).
         self.foreign_responses: list[tuple[str, int, str, bytes]] = []
 
@@ -42,7 +44,17 @@ class CheckContext:
 
     def send(self, operation: str, **kwargs: Any) -> Exchange:
         """One request through the run's client (see `ConformClient.request`)."""
-        return self.client.request(operation, **kwargs)
+        exchange = self.client.request(operation, **kwargs)
+        self._local.last = exchange
+        return exchange
+
+    def last_exchange(self) -> Exchange | None:
+        """The exchange this thread's check saw last: the evidence for a failure raised without one."""
+        exchange: Exchange | None = getattr(self._local, "last", None)
+        return exchange
+
+    def forget_last_exchange(self) -> None:
+        self._local.last = None
 
     def shared(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()` once per run for `key`; later callers get the same value or the same exception."""
@@ -61,4 +73,6 @@ class CheckContext:
 
     def send_shared(self, key: str, operation: str, **kwargs: Any) -> Exchange:
         """A request sent once per run and shared by every check that asks for the same `key`."""
-        return self.shared(key, lambda: self.send(operation, **kwargs))
+        exchange = self.shared(key, lambda: self.send(operation, **kwargs))
+        self._local.last = exchange  # also when another check sent it: this check judges it now
+        return exchange

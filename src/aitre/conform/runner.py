@@ -128,6 +128,7 @@ class Runner:
     def _run_one(self, spec: CheckSpec) -> CheckResult:
         result = CheckResult(spec.name, spec.area, spec.feature, spec.rule, Outcome.PASS, spec.operations)
         started = time.monotonic()
+        self.ctx.forget_last_exchange()
         try:
             spec.func(self.ctx)
         except NotSupported as exc:
@@ -135,6 +136,9 @@ class Runner:
         except Skipped as exc:
             result.outcome, result.reason = Outcome.SKIPPED, exc.reason
         except Failure as exc:
+            if exc.exchange is None:
+                # A rule that failed on what the check last saw (an `expect`) still shows that exchange.
+                exc.exchange = self.ctx.last_exchange()
             result.failures = [failure_record(spec, exc, self.client.redactor)]
         except Exception as exc:  # a bug in the check itself: reported, never hidden
             message = self.client.redactor.text(f"the check crashed: {exc.__class__.__name__}: {exc}")
