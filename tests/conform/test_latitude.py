@@ -22,6 +22,7 @@ from tests.conform.variants import (
     LENIENT_MODELS,
     ClosesConnections,
     LenientNested,
+    ListsNoModels,
     MidjourneyErrors,
     NoAudioRoutes,
     NoMjApiSecret,
@@ -81,6 +82,31 @@ def test_an_area_without_routes_is_not_supported_despite_a_body_parser_400() -> 
     assert _violations(report) == [] and not report.failed()
     audio = [result.outcome for result in report.results if result.area == "audio"]
     assert audio and all(outcome is Outcome.NOT_SUPPORTED for outcome in audio), audio
+
+
+def test_a_server_listing_no_models_is_still_tested_through_the_default_models() -> None:
+    report = _run(ListsNoModels, AREAS - {"midjourney"}, schema_checks=False)
+    assert _violations(report) == [] and not report.failed()
+    skipped = {r.name: r.reason for r in report.results if r.outcome is Outcome.SKIPPED}
+    assert skipped == {"model_retrieve_matches_list": "the model list is empty"}
+    assert all(source.startswith("default") for source in report.model_sources.values()), report.model_sources
+
+
+def test_a_refused_default_model_leaves_its_role_empty() -> None:
+    def no_speech(app: Any) -> Variant:
+        class Refuses(ListsNoModels):
+            async def handle(self, scope: dict[str, Any], body: bytes) -> Any:
+                if scope["path"] == "/v1/audio/speech":
+                    from tests.conform.variants import Captured, json_answer
+                    return Captured(*json_answer(404, {"error": {"message": "no such model", "type":
+                                                              "invalid_request_error", "param": "model",
+                                                              "code": "model_not_found"}}))
+                return await super().handle(scope, body)
+        return Refuses(app)
+
+    report = _run(no_speech, {"audio"}, schema_checks=False)
+    assert report.models["speech"] is None and "refused" in report.model_sources["speech"]
+    assert report.models["transcription"] == "whisper-1"
 
 
 def test_refusing_mj_api_secret_is_not_supported_not_a_violation() -> None:

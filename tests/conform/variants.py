@@ -294,3 +294,13 @@ class NoAudioRoutes(Variant):
             "message": f"Invalid URL ({scope['method']} {scope['path']})", "type": "invalid_request_error",
             "param": None, "code": None}})
         return Captured(status, headers, raw)
+
+
+class ListsNoModels(Variant):
+    """`GET /v1/models` lists nothing, though every default model is served (a wildcard proxy)."""
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        answer = await call(self.app, scope, body)
+        if scope["method"] == "GET" and scope["path"] == "/v1/models" and answer.status == 200:
+            answer.body = json.dumps({"object": "list", "data": []}).encode()
+        return answer

@@ -26,6 +26,7 @@ from aitre.conform.embedded import ChildServer
 from aitre.conform.errors import KeyRejected, TargetUnreachable
 from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, SchemaProgress
 from aitre.conform.failures import BudgetExhausted, Failure, NotSupported, Skipped, TransportFailure
+from aitre.conform.model_probe import probe_defaults
 from aitre.conform.registry import CheckSpec, load_checks
 from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport
 from aitre.conform.schema_cases import area_operations
@@ -113,7 +114,7 @@ class Runner:
                 listed = None
         if listed is None:
             self.notes.append(f"GET /v1/models answered {exchange.status}; using fallback model names")
-        return choose_models(listed, self.settings.models)
+        return probe_defaults(self.client, choose_models(listed, self.settings.models), self.settings.areas)
 
     def _run_checks(self, specs: list[CheckSpec]) -> list[CheckResult]:
         if not specs:

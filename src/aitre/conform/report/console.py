@@ -98,6 +98,10 @@ def print_report(report: RunReport, console: Console, report_dir: str | None = N
             console.print(Text("    " + failure.curl[:400], style="dim"), soft_wrap=True)
     if len(failures) > MAX_FAILURES_SHOWN:
         console.print(f"... and {len(failures) - MAX_FAILURES_SHOWN} more findings (see report.json)")
+    chosen = [f"{role} {name} ({report.model_sources.get(role, '?')})" for role, name in report.models.items()
+              if name and report.model_sources.get(role) != "discovered"]
+    if chosen:
+        console.print(Text(f"models not from the list: {'; '.join(chosen)}", style="dim"))
     for note in report.notes:
         console.print(Text(f"note: {note}", style="yellow"))
     if report.unsupported_operations:

@@ -62,7 +62,8 @@ def render_html(report: RunReport) -> str:
         ("Results", ", ".join(f"{count} {name}" for name, count in counts.items())),
         ("Requests", f"{report.requests_sent} in {report.elapsed:.1f} s ({report.requests_per_second:.0f}/s)"
                      + (f", budget {report.budget}" if report.budget else "")),
-        ("Models", ", ".join(f"{role}: {name or '-'}" for role, name in report.models.items())),
+        ("Models", ", ".join(f"{role}: {name or '-'} ({report.model_sources.get(role, '?')})"
+                             for role, name in report.models.items())),
         ("Seed / examples", f"{report.seed} / {report.max_examples}"),
         ("Not supported", ", ".join(report.unsupported_operations) or "none"),
     ]
