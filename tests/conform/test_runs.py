@@ -133,3 +133,21 @@ def test_unreachable_server_is_exit_2_without_traceback(tmp_path: Path) -> None:
                    out, err)
     lines = err.export_text().strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith(f"aitre conform: cannot reach http://127.0.0.1:{port}:")
+
+
+def test_markdown_summary_leads_with_the_verdict_and_lists_every_flagged_check(
+        broken: tuple[Breakable, str], tmp_path: Path) -> None:
+    app, url = broken
+    app.breakers = [edit_json("POST", "/v1/chat/completions", lambda r, b: {**b, "usage": {**b["usage"],
+                                                                                          "total_tokens": 0}}),
+                    replace_answer("POST", "/v1/audio/speech", content_type="application/octet-stream")]
+    report = run_checks(url)
+    write_reports(report, tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    assert text.startswith("## aitre conform: violations found")
+    assert "| violation | chat | `chat_usage_adds_up` |" in text
+    assert "| warning | audio | `speech_content_type_per_format` |" in text
+    assert text.index("chat_usage_adds_up") < text.index("speech_content_type_per_format")
+    assert "Rule: " in text and "Allowed: " in text and KEY not in text
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert all(result["latitude"] for result in data["results"] if result["source"] == "aitre")

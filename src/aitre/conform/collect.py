@@ -13,7 +13,7 @@ from aitre.conform.redact import Redactor
 from aitre.conform.registry import CheckSpec
 from aitre.conform.results import CheckResult, FailureRecord, Outcome
 from aitre.conform.schema_checks import RawFailure, SchemaOutcome
-from aitre.conform.schema_verdicts import FEATURES, RULES, allow_lists_supported
+from aitre.conform.schema_verdicts import FEATURES, LATITUDE, RULES, allow_lists_supported
 
 EXCERPT = 1500
 
@@ -123,6 +123,7 @@ def schema_results(
                 area=area,
                 feature=feature,
                 rule=RULES.get(check, "Generated requests get an answer."),
+                latitude=LATITUDE.get(check, ""),
                 outcome=Outcome.PASS,
                 operations=tuple(operations),
                 source="schemathesis",

@@ -51,6 +51,7 @@ class CheckResult:
     reason: str = ""
     elapsed: float = 0.0
     source: str = "aitre"  # "aitre" for our checks, "schemathesis" for the schema checks
+    latitude: str = ""  # what the rule allows a server (docstring paragraph 2 on of a check)
 
     def settle(self) -> None:
         """Set the outcome from the failures: FAIL with a violation among them, WARN with warnings only."""

@@ -127,7 +127,8 @@ class Runner:
         return sorted(results, key=lambda result: order[result.name])
 
     def _run_one(self, spec: CheckSpec) -> CheckResult:
-        result = CheckResult(spec.name, spec.area, spec.feature, spec.rule, Outcome.PASS, spec.operations)
+        result = CheckResult(spec.name, spec.area, spec.feature, spec.rule, Outcome.PASS, spec.operations,
+                             latitude=spec.latitude)
         started = time.monotonic()
         self.ctx.forget_last_exchange()
         try:

@@ -62,6 +62,18 @@ RULES: dict[str, str] = {
     "use_after_free": "A deleted resource is gone.",
     "ensure_resource_availability": "A created resource can be fetched.",
 }
+# What each mapping lets a server do, for the reports (the rules above say what it must do).
+LATITUDE: dict[str, str] = {
+    "positive_data_acceptance": "A generated valid body may be refused with a 4xx error (model policy, properties "
+                                "the server does not know): a warning. Not judged without a usable model.",
+    "negative_data_rejection": "Accepting invalid nested values, enums or combinations is a warning; multipart "
+                               "bodies are not judged (their parts are text on the wire).",
+    "unsupported_method": "404, as OpenAI answers an unknown method, is a warning.",
+    "allow_header_conformance": "Methods the server does not support at all may be left out of Allow.",
+    "content_type_conformance": "Any media type the spec declares, the generic ones included (speech as "
+                                "application/octet-stream is allowed here and warned about by the audio checks).",
+    "response_schema_conformance": "Extra fields are allowed; MidJourney errors may use the midjourney-proxy shape.",
+}
 LENIENT_CHECKS = frozenset({"allow_header_conformance", "missing_required_header"})
 MULTIPART_PATHS = frozenset(
     {"/v1/audio/transcriptions", "/v1/audio/translations", "/v1/images/edits", "/v1/images/variations"}

@@ -1,4 +1,4 @@
-"""Report writers (JSON, JUnit XML, HTML) and the rich console view of a run."""
+"""Report writers (JSON, JUnit XML, HTML, Markdown) and the rich console view of a run."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from pathlib import Path
 from aitre.conform.report.html import write_html
 from aitre.conform.report.json_report import report_dict, write_json
 from aitre.conform.report.junit import write_junit
+from aitre.conform.report.markdown import write_markdown
 from aitre.conform.results import RunReport
 
-__all__ = ["report_dict", "write_html", "write_json", "write_junit", "write_reports"]
+__all__ = ["report_dict", "write_html", "write_json", "write_junit", "write_markdown", "write_reports"]
 
 
 def write_reports(report: RunReport, directory: Path) -> list[Path]:
-    """Write report.json, junit.xml and report.html into `directory` (created if needed)."""
+    """Write report.json, junit.xml, report.html and report.md into `directory` (created if needed)."""
     directory.mkdir(parents=True, exist_ok=True)
     return [
         write_json(report, directory / "report.json"),
         write_junit(report, directory / "junit.xml"),
         write_html(report, directory / "report.html"),
+        write_markdown(report, directory / "report.md"),
     ]

@@ -119,4 +119,4 @@ def print_report(report: RunReport, console: Console, report_dir: str | None = N
     )
     console.print(summary)
     if report_dir:
-        console.print(Text(f"reports: {report_dir}/report.json, junit.xml, report.html", style="dim"))
+        console.print(Text(f"reports: {report_dir}/report.json, junit.xml, report.html, report.md", style="dim"))

@@ -74,7 +74,8 @@ def render_html(report: RunReport) -> str:
     warnings = "".join(_failure(f) for f in findings if f.severity is Severity.WARNING)
     rules = "".join(
         f'<tr><td>{escape(r.area)}</td><td>{escape(r.name)}</td><td><span class="badge {_css(r.outcome)}">'
-        f"{escape(r.outcome.value)}</span></td><td>{escape(r.rule)}<br><small>{escape(r.reason)}</small></td></tr>"
+        f"{escape(r.outcome.value)}</span></td><td>{escape(r.rule)}<br><small><i>{escape(r.latitude)}</i></small>"
+        f"<br><small>{escape(r.reason)}</small></td></tr>"
         for r in report.results
     )
     return (

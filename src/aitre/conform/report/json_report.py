@@ -45,6 +45,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "feature": result.feature,
                 "source": result.source,
                 "rule": result.rule,
+                "latitude": result.latitude,
                 "outcome": result.outcome.value,
                 "reason": result.reason,
                 "operations": list(result.operations),
