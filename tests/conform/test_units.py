@@ -120,3 +120,29 @@ def test_unpatched_coverage_phase_draws_every_multipart_operation(operation_id: 
         generation_config=schema.config.generation_for(operation=operation),
     ))
     assert any(isinstance(case.body, dict) for case in cases)
+
+
+def test_console_lists_every_flagged_check_violations_first_and_ends_with_the_verdict() -> None:
+    from rich.console import Console
+
+    from aitre.conform.failures import Severity
+    from aitre.conform.report.console import print_report
+    from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport
+
+    results = []
+    for index in range(30):
+        severity = Severity.WARNING if index % 2 else Severity.VIOLATION
+        record = FailureRecord(f"check_{index:02d}", "chat", "f", "POST /v1/chat/completions", "T",
+                               f"message {index}", severity=severity)
+        result = CheckResult(f"check_{index:02d}", "chat", "f", "rule", Outcome.PASS, failures=[record])
+        result.settle()
+        results.append(result)
+    report = RunReport(base_url="http://x", embedded=False, areas=["chat"], required=[], models={},
+                       model_sources={}, seed=0, max_examples=5, budget=None, results=results)
+    console = Console(record=True, width=200, force_terminal=False)
+    print_report(report, console)
+    lines = console.export_text().splitlines()
+    flagged = [line for line in lines if line.startswith(("✗ chat / check_", "! chat / check_"))]
+    assert len(flagged) == 30
+    assert all(line.startswith("✗") for line in flagged[:15]) and all(line.startswith("!") for line in flagged[15:])
+    assert lines[-1].startswith("15 violations · 15 warnings")

@@ -77,6 +77,7 @@ class RunReport:
     requests_sent: int = 0
     schemathesis_requests: int = 0
     schemathesis_cases: int = 0
+    cases_per_operation: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     results: list[CheckResult] = field(default_factory=list)
     unsupported_operations: list[str] = field(default_factory=list)

@@ -219,6 +219,7 @@ class Runner:
             requests_sent=self.counter.sent,
             schemathesis_requests=outcome.requests if outcome else 0,
             schemathesis_cases=outcome.cases if outcome else 0,
+            cases_per_operation=dict(sorted(outcome.cases_per_operation.items())) if outcome else {},
             results=results,
             unsupported_operations=sorted(op for op in unsupported if _area(op) in self.settings.areas),
             notes=self.notes,

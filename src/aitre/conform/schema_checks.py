@@ -74,6 +74,7 @@ class SchemaOutcome:
     leaks: list[tuple[str, str]] = field(default_factory=list)
     requests: int = 0
     cases: int = 0
+    cases_per_operation: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     operations: list[str] = field(default_factory=list)
     # Operations whose refusals show the route exists (an error naming a field or an unknown model).
     routed: set[str] = field(default_factory=set)
@@ -206,6 +207,9 @@ def build_config(settings: ConformSettings, base_url: str) -> schemathesis.Confi
         "seed": settings.seed,
         "workers": settings.workers,
         "suppress-health-check": ["all"],
+        # Past a failing case, so one pervasive defect does not leave an operation with a single case
+        # (repeats are counted, and only the first few kept, in `_collect`).
+        "continue-on-failure": True,
         # No shrinking: every shrink step is one more request to a possibly paid upstream; the first
         # failing case, with its curl command, is reproducer enough.
         "generation": {"max-examples": settings.max_examples, "database": "none", "allow-x00": False,
@@ -294,6 +298,7 @@ class SchemaRun:
     def _collect(self, recorder: Any) -> None:
         with_cases = recorder.cases
         self.outcome.cases += len(with_cases)
+        self.outcome.cases_per_operation[recorder.label] += len(with_cases)
         for case_id, nodes in recorder.checks.items():
             case_node = with_cases.get(case_id)
             case = case_node.value if case_node is not None else None

@@ -11,11 +11,11 @@ from rich.text import Text
 
 from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, SchemaProgress
 from aitre.conform.failures import Severity
-from aitre.conform.results import CELL_ORDER, Outcome, RunReport
+from aitre.conform.results import CELL_ORDER, CheckResult, Outcome, RunReport
 
 SYMBOLS = {Outcome.PASS: ("✓", "green"), Outcome.FAIL: ("✗", "bold red"), Outcome.WARN: ("!", "dark_orange"),
            Outcome.NOT_SUPPORTED: ("○", "dim"), Outcome.SKIPPED: ("·", "yellow")}
-MAX_FAILURES_SHOWN = 25
+MAX_FAILURES_SHOWN = 15  # checks whose first example is printed; the one-line list is never cut
 
 
 class LiveProgress:
@@ -82,26 +82,52 @@ def matrix_table(report: RunReport) -> Table:
     return table
 
 
-def print_report(report: RunReport, console: Console, report_dir: str | None = None) -> None:
-    """The matrix, the failures (capped) and a one-line summary."""
-    console.print(matrix_table(report))
-    findings = [failure for result in report.results for failure in result.failures]
-    # Violations first: a long list of warnings must not push them off the screen.
-    failures = sorted(findings, key=lambda failure: failure.severity is not Severity.VIOLATION)
-    for failure in failures[:MAX_FAILURES_SHOWN]:
-        violation = failure.severity is Severity.VIOLATION
-        mark, style = ("✗ ", "bold red") if violation else ("! warning ", "dark_orange")
-        console.print(Text.assemble((mark, style), (f"{failure.area} / {failure.check}", "bold"),
-                                    f"  {failure.operation or ''}  ", (failure.title, "red" if violation else style)))
+def _flagged(report: RunReport) -> list[CheckResult]:
+    """Checks with findings: violations first, then warnings, each by area order and name."""
+    order = {area: position for position, area in enumerate(report.areas)}
+    flagged = [result for result in report.results if result.outcome in (Outcome.FAIL, Outcome.WARN)]
+    return sorted(flagged, key=lambda r: (r.outcome is not Outcome.FAIL, order.get(r.area, 99), r.name))
+
+
+def print_findings(report: RunReport, console: Console) -> None:
+    """One line for every check with findings (never cut), then the first example of each, capped."""
+    flagged = _flagged(report)
+    for result in flagged:
+        violation = result.outcome is Outcome.FAIL
+        first = result.failures[0] if result.failures else None
+        where = f"  {first.operation}" if first and first.operation else ""
+        gist = first.message.splitlines()[0][:110] if first and first.message else result.reason
+        console.print(Text.assemble(("✗ " if violation else "! ", "bold red" if violation else "dark_orange"),
+                                    (f"{result.area} / {result.name}", "bold"),
+                                    f" ({len(result.failures)}){where}  ", (gist, "dim")))
+    for result in flagged[:MAX_FAILURES_SHOWN]:
+        failure = result.failures[0] if result.failures else None
+        if failure is None:
+            continue
+        style = "red" if failure.severity is Severity.VIOLATION else "dark_orange"
+        console.print(Text.assemble(("\n  ", ""), (f"{failure.area} / {failure.check}", "bold"),
+                                    f"  {failure.operation or ''}  ", (failure.title, style)))
         console.print(Text("    " + "\n    ".join(failure.message.splitlines()[:4])))
         if failure.curl:
             console.print(Text("    " + failure.curl[:400], style="dim"), soft_wrap=True)
-    if len(failures) > MAX_FAILURES_SHOWN:
-        console.print(f"... and {len(failures) - MAX_FAILURES_SHOWN} more findings (see report.json)")
+    if len(flagged) > MAX_FAILURES_SHOWN:
+        console.print(f"... examples of {len(flagged) - MAX_FAILURES_SHOWN} more checks in report.json / report.md")
+
+
+def print_report(report: RunReport, console: Console, report_dir: str | None = None) -> None:
+    """The matrix, every check with findings, capped examples, notes and the one-line verdict last."""
+    console.print(matrix_table(report))
+    print_findings(report, console)
     chosen = [f"{role} {name} ({report.model_sources.get(role, '?')})" for role, name in report.models.items()
               if name and report.model_sources.get(role) != "discovered"]
     if chosen:
         console.print(Text(f"models not from the list: {'; '.join(chosen)}", style="dim"))
+    thin = {op: n for op, n in report.cases_per_operation.items()
+            if " /" in op and n < report.max_examples and op not in report.unsupported_operations}
+    if thin:
+        listed = ", ".join(f"{op} {n}" for op, n in thin.items())
+        console.print(Text(f"fewer schemathesis cases than --max-examples {report.max_examples}: {listed}",
+                           style="yellow"))
     for note in report.notes:
         console.print(Text(f"note: {note}", style="yellow"))
     if report.unsupported_operations:

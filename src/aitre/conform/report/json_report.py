@@ -23,6 +23,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "requests_sent": report.requests_sent,
         "schemathesis_requests": report.schemathesis_requests,
         "schemathesis_cases": report.schemathesis_cases,
+        "schemathesis_cases_per_operation": report.cases_per_operation,
         "requests_per_second": round(report.requests_per_second, 1),
         "budget": report.budget,
         "seed": report.seed,
