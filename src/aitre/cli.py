@@ -171,6 +171,8 @@ def conform(
     budget: Annotated[int | None, typer.Option(help="At most this many requests in total.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds per request, and per stream in total.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on warnings too, not only on violations.")] = False,
+    waivers: Annotated[Path | None, typer.Option(help="YAML/JSON list of accepted deviations {check, operation?, "
+                                                      "reason}: listed, not failing.")] = None,
 ) -> None:
     """Test a live OpenAI-format server (or the embedded reference server) against the spec."""
     from aitre.conform.command import ConformOptions
@@ -178,7 +180,8 @@ def conform(
 
     options = ConformOptions(base_url=base_url, api_key=api_key, report_dir=report_dir, only=only, skip=skip,
                              require=require, model=model or [], max_examples=max_examples, seed=seed,
-                             workers=workers, budget=budget, timeout=timeout, strict=strict)
+                             workers=workers, budget=budget, timeout=timeout, strict=strict,
+                             waivers=waivers)
     raise typer.Exit(run_conform(options))
 
 

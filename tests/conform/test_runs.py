@@ -175,3 +175,39 @@ def test_a_pervasive_defect_does_not_starve_schemathesis(broken: tuple[Breakable
     starved = {op: (report.cases_per_operation.get(op, 0), healthy[op]) for op in supported
                if report.cases_per_operation.get(op, 0) < max(3, 0.8 * healthy[op])}
     assert supported and starved == {}
+
+
+def test_waived_findings_are_listed_but_do_not_fail_and_stale_waivers_are_reported(
+        broken: tuple[Breakable, str], tmp_path: Path) -> None:
+    app, url = broken
+    app.breakers = [edit_json("POST", "/v1/chat/completions", lambda r, b: {**b, "usage": {**b["usage"],
+                                                                                          "total_tokens": 0}})]
+    waivers_file = tmp_path / "waivers.yaml"
+    waivers_file.write_text("- check: chat_usage_adds_up\n  reason: our relay recounts usage later\n"
+                            "- check: embedding_usage_adds_up\n  operation: POST /v1/embeddings\n  reason: old bug\n")
+    from aitre.conform.waivers import load_waivers
+
+    report = run_checks(url, ["chat_usage_adds_up", "embedding_usage_adds_up"], waivers=load_waivers(waivers_file))
+    result = next(r for r in report.results if r.name == "chat_usage_adds_up")
+    assert result.outcome is Outcome.WAIVED and result.failures[0].waived == "our relay recounts usage later"
+    assert not report.failed() and not report.violations
+    assert any("embedding_usage_adds_up on POST /v1/embeddings matched no finding" in note for note in report.notes)
+    write_reports(report, tmp_path)
+    assert "our relay recounts usage later" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("- check: x\n", "waiver 1 (x) needs a `reason`"),
+    ("check: x\n", "expected a list of waivers"),
+    ("- check: x\n  reason: y\n  severity: low\n", "unknown key(s) severity"),
+    ("- [unclosed\n", ":2: not valid YAML or JSON"),
+])
+def test_a_bad_waivers_file_is_a_one_line_usage_error(tmp_path: Path, content: str, message: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    path = tmp_path / "waivers.yaml"
+    path.write_text(content)
+    out, err = _console()
+    assert conform(ConformOptions(waivers=path), out, err) == 2
+    lines = err.export_text().strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines

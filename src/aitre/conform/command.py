@@ -18,6 +18,7 @@ from aitre.conform.report import write_reports
 from aitre.conform.report.console import LiveProgress, print_report
 from aitre.conform.runner import run_conformance, run_embedded
 from aitre.conform.settings import ConformSettings, normalize_base_url, parse_model_overrides
+from aitre.conform.waivers import load_waivers
 
 EXIT_CONFORMANT, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 DEFAULT_REPORT_DIR = Path("reports") / "conform"
@@ -40,6 +41,7 @@ class ConformOptions:
     budget: int | None = None
     timeout: float | None = None
     strict: bool = False
+    waivers: Path | None = None
 
 
 def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
@@ -68,6 +70,7 @@ def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
         required=parse_area_list(options.require, allow_all=True) if options.require else frozenset(),
         models=parse_model_overrides(options.model),
         report_dir=options.report_dir or DEFAULT_REPORT_DIR,
+        waivers=load_waivers(options.waivers) if options.waivers else (),
         **given,
     )
     return settings, embedded

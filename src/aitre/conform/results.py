@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from aitre.conform.failures import Severity
+from aitre.conform.waivers import Waiver
 
 
 class Outcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"  # at least one violation
     WARN = "warning"  # findings, all of them warnings
+    WAIVED = "waived"  # findings, every one of them excused by a waiver
     NOT_SUPPORTED = "not supported"
     SKIPPED = "skipped"
 
 
 # When several results share one matrix cell, the cell shows the most telling outcome.
-CELL_ORDER = (Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.NOT_SUPPORTED, Outcome.SKIPPED)
+CELL_ORDER = (Outcome.FAIL, Outcome.WARN, Outcome.WAIVED, Outcome.PASS, Outcome.NOT_SUPPORTED, Outcome.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class FailureRecord:
     response_excerpt: str | None = None
     curl: str | None = None
     severity: Severity = Severity.VIOLATION
+    waived: str | None = None  # the reason of the waiver that excuses this finding
 
 
 @dataclass
@@ -57,7 +60,11 @@ class CheckResult:
         """Set the outcome from the failures: FAIL with a violation among them, WARN with warnings only."""
         if not self.failures:
             return
-        violated = any(failure.severity is Severity.VIOLATION for failure in self.failures)
+        standing = [failure for failure in self.failures if failure.waived is None]
+        if not standing:
+            self.outcome = Outcome.WAIVED
+            return
+        violated = any(failure.severity is Severity.VIOLATION for failure in standing)
         self.outcome = Outcome.FAIL if violated else Outcome.WARN
 
 
@@ -121,3 +128,20 @@ class RunReport:
 def cell_outcome(results: list[CheckResult]) -> Outcome:
     outcomes = {result.outcome for result in results}
     return next(outcome for outcome in CELL_ORDER if outcome in outcomes)
+
+
+def apply_waivers(report: RunReport, waivers: tuple[Waiver, ...]) -> None:
+    """Mark the findings each waiver excuses, settle the results again, and note waivers that matched nothing."""
+    used: set[Waiver] = set()
+    for result in report.results:
+        if not result.failures or result.outcome not in (Outcome.FAIL, Outcome.WARN):
+            continue
+        for index, failure in enumerate(result.failures):
+            waiver = next((w for w in waivers if w.matches(failure.check, failure.operation)), None)
+            if waiver is not None:
+                result.failures[index] = replace(failure, waived=waiver.reason)
+                used.add(waiver)
+        result.settle()
+    for waiver in waivers:
+        if waiver not in used:
+            report.notes.append(f"the waiver for {waiver} matched no finding; remove it if the deviation is gone")

@@ -28,7 +28,7 @@ from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, 
 from aitre.conform.failures import BudgetExhausted, Failure, NotSupported, Skipped, TransportFailure
 from aitre.conform.model_probe import probe_defaults
 from aitre.conform.registry import CheckSpec, load_checks
-from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport
+from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport, apply_waivers
 from aitre.conform.schema_cases import area_operations
 from aitre.conform.schema_checks import SchemaOutcome, SchemaRun
 from aitre.conform.settings import ConformSettings
@@ -87,6 +87,7 @@ class Runner:
             self.notes.append(f"the request budget of {self.settings.budget} was reached: checks after it were "
                               "skipped and schemathesis stopped early, so passes there are partial")
         report = self._report(choice, results, outcome, schema_ops)
+        apply_waivers(report, self.settings.waivers)
         report.elapsed = time.monotonic() - started
         self.listener(RunFinished(report))
         return report

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitre.conform.areas import AREAS, MODEL_ROLES
+from aitre.conform.waivers import Waiver
 
 DEFAULT_MAX_EXAMPLES = 5
 DEFAULT_TIMEOUT = 30.0
@@ -49,6 +50,7 @@ class ConformSettings:
     timeout: float = DEFAULT_TIMEOUT
     report_dir: Path | None = None
     schema_checks: bool = True
+    waivers: tuple[Waiver, ...] = ()
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:

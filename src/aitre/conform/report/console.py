@@ -14,6 +14,7 @@ from aitre.conform.failures import Severity
 from aitre.conform.results import CELL_ORDER, CheckResult, Outcome, RunReport
 
 SYMBOLS = {Outcome.PASS: ("✓", "green"), Outcome.FAIL: ("✗", "bold red"), Outcome.WARN: ("!", "dark_orange"),
+           Outcome.WAIVED: ("~", "cyan"),
            Outcome.NOT_SUPPORTED: ("○", "dim"), Outcome.SKIPPED: ("·", "yellow")}
 MAX_FAILURES_SHOWN = 15  # checks whose first example is printed; the one-line list is never cut
 
@@ -64,7 +65,7 @@ def matrix_table(report: RunReport) -> Table:
     table = Table(title="aitre conform", title_justify="left", show_lines=False, expand=False)
     table.add_column("Area", style="bold")
     table.add_column("Result")
-    table.add_column("Features (✓ pass  ✗ violation  ! warning  ○ not supported  · skipped)", overflow="fold")
+    table.add_column("Features (✓ pass  ✗ violation  ! warning  ~ waived  ○ not supported  · skipped)", overflow="fold")
     rows = report.matrix()
     for area in report.areas:
         cells = [(feature, outcome) for cell_area, feature, outcome, _ in rows if cell_area == area]
@@ -112,6 +113,11 @@ def print_findings(report: RunReport, console: Console) -> None:
             console.print(Text("    " + failure.curl[:400], style="dim"), soft_wrap=True)
     if len(flagged) > MAX_FAILURES_SHOWN:
         console.print(f"... examples of {len(flagged) - MAX_FAILURES_SHOWN} more checks in report.json / report.md")
+    for result in report.results:
+        for failure in result.failures:
+            if failure.waived is not None:
+                console.print(Text.assemble(("~ waived ", "cyan"), (f"{failure.area} / {failure.check}", "bold"),
+                                            f"  {failure.operation or ''}  ", (failure.waived, "dim")))
 
 
 def print_report(report: RunReport, console: Console, report_dir: str | None = None) -> None:

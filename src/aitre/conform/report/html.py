@@ -15,7 +15,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 vertical-align:top}
 .badge{display:inline-block;border-radius:4px;padding:0 .4rem;margin:.1rem .15rem;font-size:12px}
 .pass{background:#dff3e0;color:#1a5e20}.fail{background:#fde0df;color:#8e1b16;font-weight:600}
-.warning{background:#fff0d9;color:#8a4b00}.not-supported{background:#eceff1;color:#455a64}.skipped{background:#fff6d6;color:#7a5d00}
+.warning{background:#fff0d9;color:#8a4b00}.waived{background:#e0f2f1;color:#00695c}.not-supported{background:#eceff1;color:#455a64}.skipped{background:#fff6d6;color:#7a5d00}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:12px}
 details{margin:.4rem 0 1rem}summary{cursor:pointer}.meta td:first-child{color:#666;width:14rem}
 """

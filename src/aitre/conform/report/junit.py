@@ -32,10 +32,13 @@ def junit_tree(report: RunReport) -> ET.ElementTree:
                     f"{f.operation or ''}: {f.title}\n{f.message}" + (f"\n\n{f.curl}" if f.curl else "")
                     for f in result.failures
                 )
-            elif result.outcome is Outcome.WARN:
+            elif result.outcome in (Outcome.WARN, Outcome.WAIVED):
                 # Warnings do not fail the suite; CI test tabs still show them as output of the case.
                 out = ET.SubElement(case, "system-out")
-                out.text = "\n\n".join(f"warning: {f.operation or ''}: {f.title}\n{f.message}" for f in result.failures)
+                out.text = "\n\n".join(
+                    f"{'waived' if f.waived else 'warning'}: {f.operation or ''}: {f.title}\n{f.message}"
+                    for f in result.failures
+                )
             elif result.outcome in (Outcome.SKIPPED, Outcome.NOT_SUPPORTED):
                 ET.SubElement(case, "skipped", message=f"{result.outcome.value}: {result.reason}".strip(": "))
     ET.indent(root)

@@ -65,6 +65,10 @@ def render_markdown(report: RunReport) -> str:
         sections += [_details(result) for result in ordered[:MAX_DETAILED] if result.failures]
         if len(ordered) > MAX_DETAILED:
             sections.append(f"... {len(ordered) - MAX_DETAILED} more checks with findings: see report.json.\n")
+    waived = [f for result in report.results for f in result.failures if f.waived is not None]
+    if waived:
+        sections.append("Waived:\n\n" + "\n".join(f"- `{f.check}` {f.operation or ''}: {_cell(f.waived or '')}"
+                                                   for f in waived) + "\n")
     if report.unsupported_operations:
         sections.append("Not supported: " + ", ".join(f"`{op}`" for op in report.unsupported_operations) + "\n")
     if report.notes:
