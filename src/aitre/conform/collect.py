@@ -50,12 +50,12 @@ def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> Fai
     exchange = failure.exchange if isinstance(failure.exchange, Exchange) else None
     request: dict[str, object] | None = None
     if exchange is not None:
-        body = exchange.request_body.decode("utf-8", errors="replace") if exchange.request_body else None
+        body = redactor.text(exchange.request_body.decode("utf-8", errors="replace")) if exchange.request_body else None
         request = {
             "method": exchange.method,
             "url": exchange.url,
             "headers": {name: redactor.curl(value) for name, value in exchange.request_headers.items()},
-            "body": redactor.text(body[:EXCERPT]) if body else None,
+            "body": body[:EXCERPT] if body else None,
             "form": exchange.request_form,
             "files": exchange.request_files,
         }
@@ -142,7 +142,7 @@ def schema_results(
 def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor) -> FailureRecord:
     body = None
     if raw.request_body:
-        body = raw.request_body.decode("utf-8", errors="replace")[:EXCERPT]
+        body = redactor.text(raw.request_body.decode("utf-8", errors="replace"))[:EXCERPT]
     request: dict[str, object] | None = None
     if raw.method:
         request = {
@@ -154,7 +154,7 @@ def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor)
     excerpt = None
     if raw.response_body is not None:
         text = raw.response_body.decode("utf-8", errors="replace")
-        excerpt = redactor.text(text[:EXCERPT])
+        excerpt = redactor.text(text)[:EXCERPT]
     return FailureRecord(
         check=f"schemathesis.{raw.check}",
         area=area,

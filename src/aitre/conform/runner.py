@@ -215,7 +215,8 @@ class Runner:
             schemathesis_cases=outcome.cases if outcome else 0,
             results=results,
             unsupported_operations=sorted(op for op in unsupported if _area(op) in self.settings.areas),
-            notes=self.notes,
+            # Notes quote servers and exceptions: redacted here once more, whatever their source.
+            notes=[self.client.redactor.text(note) for note in self.notes],
         )
 
 
