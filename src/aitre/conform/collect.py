@@ -133,6 +133,13 @@ def schema_results(
             elif operations and not supported and check == "status_code_conformance":
                 result.outcome = Outcome.FAIL if area in required else Outcome.NOT_SUPPORTED
                 result.reason = "no operation of the area got a 2xx, and the server answered 404/405/501"
+            elif unjudged := sum(outcome.unjudged.get((op, check), 0) for op in supported):
+                # Nothing was judged: a redirect is not followed, so it shows nothing of the operation.
+                result.outcome = Outcome.SKIPPED
+                result.reason = f"not run: all {unjudged} answers were 3xx redirects, which are not followed"
+            elif outcome.stopped and check in FEATURES:
+                result.outcome = Outcome.SKIPPED
+                result.reason = f"not run: {outcome.stopped}"
             else:
                 continue
             results.append(result)

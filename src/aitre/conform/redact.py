@@ -6,6 +6,11 @@ reporter ever sees it. Curl commands reference `$OPENAI_API_KEY` instead.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 CURL_PLACEHOLDER = "$OPENAI_API_KEY"
 TEXT_PLACEHOLDER = "[REDACTED]"
 # Relays strip `sk-` and compare the rest, so the bare tail is as secret as the whole key.
@@ -85,3 +90,34 @@ def _partial(value: str, form: str, placeholder: str) -> str:
         value = value[:begin] + placeholder + value[at + _MIN_PARTIAL:]
         at = value.find(tail, begin + len(placeholder))
     return value
+
+
+@contextmanager
+def redacting_logs(redactor: Redactor) -> Iterator[None]:
+    """While active, every log record of the process is redacted when it is made.
+
+    The HTTP libraries log at DEBUG what their parsers choke on (an illegal header line that carries the
+    key, say); a record factory sees each record once, whichever logger or handler the user configured.
+    """
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if redactor.active:
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):  # a malformed record stays as logging would show it
+                return record
+            record.msg, record.args = redactor.text(message), ()
+            if record.exc_info:
+                # Formatters reuse `exc_text` when it is set, so the traceback is shown redacted.
+                record.exc_text = redactor.text(logging.Formatter().formatException(record.exc_info))
+            if record.stack_info:
+                record.stack_info = redactor.text(record.stack_info)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(previous)

@@ -69,6 +69,10 @@ class SchemaOutcome:
     failures: dict[tuple[str, str], list[RawFailure]] = field(default_factory=lambda: defaultdict(list))
     failure_counts: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     passes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    # Cases a check let through without judging anything: the answer was a redirect (3xx, not followed).
+    unjudged: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    # Requests that found nothing listening: the server went away during the run.
+    refused: int = 0
     # Statuses answered to requests that carried our key, per operation (for "not supported").
     statuses: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     # 4xx answers that are not the OpenAI error object: (operation, status, media type, body).
@@ -81,6 +85,8 @@ class SchemaOutcome:
     declared_methods: dict[str, set[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     finished: bool = False
+    # Why the phase ended before every selected operation was tried ("" when it did not).
+    stopped: str = ""
 
 
 class _Hooks:
@@ -260,6 +266,8 @@ class SchemaRun:
         self._hooks = hooks
         with _ACTIVE_LOCK:
             _ACTIVE[id(schema)] = hooks
+        # schemathesis's probes (GET /, a malformed path) run on this thread: bounded and counted too.
+        use_bounds(hooks.bounds, prepaid=False)
         try:
             self._stream = from_schema(schema).execute()
             done = 0
@@ -273,8 +281,10 @@ class SchemaRun:
                     self._non_fatal(event)
                 elif isinstance(event, st_events.FatalError):
                     self.outcome.notes.append(f"schemathesis stopped: {self.redactor.text(str(event.exception))}")
+                    self.outcome.stopped = "schemathesis stopped on an error"
             self.outcome.finished = True
         finally:
+            use_bounds(None)
             with _ACTIVE_LOCK:
                 _ACTIVE.pop(id(schema), None)
         return self.outcome
@@ -296,6 +306,8 @@ class SchemaRun:
             self.outcome.notes.append(f"a request to {label} failed right after a 5xx answer ({message}); "
                                       "charged to that 5xx, not to the request")
             return
+        if isinstance(cause, requests.ConnectionError) and "refused" in message.lower():
+            self.outcome.refused += 1
         key = (label, "network")
         self.outcome.failure_counts[key] += 1
         if len(self.outcome.failures[key]) < MAX_FAILURES_KEPT:
@@ -315,7 +327,10 @@ class SchemaRun:
             for node in nodes:
                 key = (operation, node.name)
                 if node.failure_info is None:
-                    self.outcome.passes[key] += 1
+                    if status is not None and 300 <= status < 400:
+                        self.outcome.unjudged[key] += 1
+                    else:
+                        self.outcome.passes[key] += 1
                     continue
                 verdict = self._judge(node.name, case, status, param)
                 if verdict is None:

@@ -51,10 +51,10 @@ class RequestCut(requests.exceptions.RequestException):
 _THREAD = threading.local()
 
 
-def use_bounds(bounds: WireBounds | None) -> None:
-    """Apply `bounds` to this thread's next requests; the next one is already counted by the caller."""
+def use_bounds(bounds: WireBounds | None, *, prepaid: bool = True) -> None:
+    """Apply `bounds` to this thread's next requests; `prepaid`: the next one is already counted by the caller."""
     _THREAD.bounds = bounds
-    _THREAD.prepaid = bounds is not None
+    _THREAD.prepaid = bounds is not None and prepaid
 
 
 def _shut(sock: socket.socket) -> None:
@@ -145,6 +145,10 @@ class BoundedAdapter(HTTPAdapter):
                 if bound.expired or bound.remaining() <= 0:
                     raise requests.exceptions.ReadTimeout(late, request=request) from None
                 raise
+            if bound.expired:
+                # The deadline shut the socket mid-headers; what http.client parsed up to there is no answer.
+                response.close()
+                raise requests.exceptions.ReadTimeout(late, request=request)
             streaming = response.headers.get("content-type", "").split(";")[0].strip() == "text/event-stream"
             reader = BoundedReader(response.headers.get("content-encoding", ""), max_bytes=bounds.max_body_bytes,
                                    deadline=bound.at, timeout=bounds.timeout,
@@ -159,6 +163,9 @@ class BoundedAdapter(HTTPAdapter):
                 if bound.expired or isinstance(exc, urllib3.exceptions.ReadTimeoutError):
                     raise requests.exceptions.ReadTimeout(reader.late().message, request=request) from None
                 raise requests.exceptions.ConnectionError(exc, request=request) from None
+            if bound.expired:
+                # Shut at the deadline: the end of the body seen was the cut, not the server's.
+                raise requests.exceptions.ReadTimeout(reader.late().message, request=request)
         original = response.raw
         original.release_conn()
         response.raw = _Replay(original, reader.body)
