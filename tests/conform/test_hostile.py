@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import socket
 import struct
+import tempfile
 import threading
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from rich.console import Console
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from aitre.conform.command import ConformOptions, conform
 from aitre.conform.registry import load_checks
+from aitre.conform.report import write_reports
+from aitre.conform.report.console import print_report
 from aitre.conform.results import Outcome, RunReport
 from aitre.conform.runner import Runner
 from aitre.conform.settings import ConformSettings, Limits
+from tests.conform.raw_servers import Handler, answer, gzip_bomb, models_answer, raw_server, stall
 from tests.conform.servers import KEY, serve
 
 MODEL_LIST = {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model", "created": 1, "owned_by": "x"}]}
@@ -163,3 +173,202 @@ def test_nothing_listening_is_a_usage_error() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(TargetUnreachable):
         _run(f"http://127.0.0.1:{port}", {"models"})
+
+
+# --- Issue 16, conform side: raw-socket servers, each a defect that crashed, hung or fooled conform before. ---
+
+def _key_forms_absent(text: str) -> None:
+    """No form of the key, whole or cut (all but its first or last character), in `text`."""
+    for form in (KEY, KEY[:-1], KEY[1:], KEY.removeprefix("sk-")[:-1]):
+        assert form not in text
+
+
+def _cli(tmp_path: Path, caplog: pytest.LogCaptureFixture, **options: object) -> tuple[int, str, str]:
+    """`aitre conform` as typed: exit code, stderr, and everything written (reports, consoles, logs), key-free."""
+    out = Console(record=True, width=200, force_terminal=False)
+    err = Console(record=True, width=200, force_terminal=False, stderr=True)
+    given = {"report_dir": tmp_path / "reports", "api_key": KEY, "timeout": TIMEOUT, "max_examples": 1,
+             **options}
+    with caplog.at_level(logging.DEBUG):
+        code = conform(ConformOptions(**given), out, err)  # type: ignore[arg-type]  # keyword options per test
+    written = [p.read_text(errors="replace") for p in (tmp_path / "reports").glob("*") if p.is_file()] \
+        if (tmp_path / "reports").is_dir() else []
+    stderr = err.export_text()
+    everything = "\n".join([*written, out.export_text(), stderr, caplog.text])
+    _key_forms_absent(everything)
+    return code, stderr, everything
+
+
+def _bounded_run(url: str, areas: set[str], *, checks: bool = True, budget: int | None = None,
+                 limit: float = 90.0) -> tuple[RunReport, float, int]:
+    """A run in a thread, joined for at most `limit` s: (report, elapsed, peak traced bytes); never hangs the test.
+
+    Reports are written and printed too, and must not hold the key.
+    """
+    settings = ConformSettings(base_url=url, api_key=KEY, areas=frozenset(areas), timeout=TIMEOUT, max_examples=1,
+                               budget=budget, limits=replace(Limits(), max_body_bytes=1_000_000,
+                                                             max_stream_events=200, schema_max_time=30))
+    box: list[RunReport] = []
+    tracemalloc.start()
+    started = time.monotonic()
+    thread = threading.Thread(target=lambda: box.append(Runner(
+        settings, checks=list(load_checks().values()) if checks else []).run()), daemon=True)
+    thread.start()
+    thread.join(limit)
+    elapsed = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert box, f"conform still running after {limit:.0f} s"
+    with tempfile.TemporaryDirectory() as directory:
+        write_reports(box[0], Path(directory))
+        console = Console(record=True, width=200, force_terminal=False)
+        print_report(box[0], console)
+        written = [p.read_text(errors="replace") for p in Path(directory).iterdir() if p.is_file()]
+        _key_forms_absent("\n".join([*written, console.export_text()]))
+    return box[0], elapsed, peak
+
+
+def _messages(report: RunReport, name: str) -> list[str]:
+    return [f.message for r in report.results if r.name == name for f in r.failures]
+
+
+def test_key_with_a_trailing_newline_is_trimmed_not_a_traceback(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                  ) -> None:
+    with raw_server(lambda conn, line, head: models_answer(conn)) as (url, _):
+        code, err, _ = _cli(tmp_path, caplog, base_url=url, api_key=KEY + "\r\n", only="models")
+    assert code in (0, 1) and "whitespace around the API key" in err
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"api_key": "sk-kléé-0123456789"}, {"api_key": "sk-a b-0123456789"}, {"timeout": math.nan},
+     {"timeout": math.inf}, {"base_url": "http://127.0.0.1:9/\nx"}, {"report_dir": "under-a-file"}],
+    ids=["non-ascii-key", "inner-space-key", "timeout-nan", "timeout-inf", "newline-in-url", "unwritable-report-dir"],
+)
+def test_bad_local_input_is_exit_2_in_one_line_before_any_request(
+        options: dict[str, object], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    if options.get("report_dir") == "under-a-file":
+        (tmp_path / "file").write_text("")
+        options = {"report_dir": tmp_path / "file" / "reports"}
+    with raw_server(lambda conn, line, head: models_answer(conn)) as (url, seen):
+        code, err, _ = _cli(tmp_path, caplog, **{"base_url": url, "only": "models", **options})
+    lines = err.strip().splitlines()
+    assert (code, len(lines), seen.requests) == (2, 1, []), err
+    assert lines[0].startswith("aitre conform: ") and "Traceback" not in err
+
+
+def _bomb(conn: socket.socket, line: str, head: bytes) -> None:
+    answer(conn, "200 OK", gzip_bomb(), {"Content-Type": "application/json", "Content-Encoding": "gzip, gzip"})
+
+
+def _raw_huge(conn: socket.socket, line: str, head: bytes) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                 b"Content-Length: 134217728\r\n\r\n")
+    block = b" " * (1024 * 1024)
+    for _ in range(128):
+        conn.sendall(block)
+
+
+def _endless_line(conn: socket.socket, line: str, head: bytes) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\ndata: ")
+    step = stall(0.001, 20)
+    while not step():
+        conn.sendall(b"x" * 65536)
+
+
+def _raw_endless_events(conn: socket.socket, line: str, head: bytes) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+    step = stall(0.001, 20)
+    while not step():
+        conn.sendall(f"data: {json.dumps(CHUNK)}\n\n".encode() * 50)
+
+
+@pytest.mark.parametrize(("handler", "expected"),
+                         [(_bomb, "once decoded"), (_raw_huge, "larger than"), (_endless_line, "larger than"),
+                          (_raw_endless_events, "longer than")],
+                         ids=["gzip-gzip-bomb", "huge-body", "endless-sse-line", "endless-sse-events"])
+def test_schemathesis_requests_obey_the_size_caps_too(handler: Handler, expected: str) -> None:
+    if handler is _bomb:
+        gzip_bomb()  # built before memory is traced: it is the test's, not conform's
+    with raw_server(handler) as (url, _):
+        # No semantic checks: nothing keeps the hostile operations away from schemathesis.
+        report, elapsed, peak = _bounded_run(url, {"models"}, checks=False)
+    assert peak < 128 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+    assert elapsed < 2 * TIMEOUT * report.requests_sent + 30
+    assert any(expected in message for message in _messages(report, "schemathesis.network")), report.notes
+    assert any(expected in note for note in report.notes)  # our own discovery request met the same cap
+
+
+def _early_hints(conn: socket.socket, line: str, head: bytes) -> None:
+    step = stall(0.02, 20)
+    while not step():
+        conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+
+
+def _header_drip(conn: socket.socket, line: str, head: bytes) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    step = stall(0.2, 20)
+    while not step():
+        conn.sendall(b"a")
+
+
+@pytest.mark.parametrize("handler", [_early_hints, _header_drip], ids=["endless-103", "header-drip"])
+def test_a_server_that_never_finishes_its_headers_cannot_hang_conform(handler: Handler) -> None:
+    with raw_server(handler) as (url, _):
+        report, elapsed, _ = _bounded_run(url, {"models"})
+    assert elapsed < 2 * TIMEOUT * report.requests_sent + 30
+    assert any("no response within" in m for m in _messages(report, "model_list_is_well_formed"))
+    # schemathesis's requests were each cut at the deadline: its phase ended well before the watchdog.
+    assert not any("did not finish within" in note for note in report.notes), report.notes
+
+
+def _illegal_header_echo(conn: socket.socket, line: str, head: bytes) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nAuthorization Bearer " + KEY.encode() + b"\r\n\r\n")
+
+
+def _straddling(cut: int) -> Handler:
+    def handler(conn: socket.socket, line: str, head: bytes) -> None:
+        body = b"x" * (cut - len(KEY) + 1) + KEY.encode() + b" and more"
+        answer(conn, "400 Bad Request", body, {"Content-Type": "text/plain"})
+
+    return handler
+
+
+@pytest.mark.parametrize("handler", [_illegal_header_echo, _straddling(200), _straddling(1500)],
+                         ids=["illegal-header-line", "echo-across-200", "echo-across-1500"])
+def test_an_echoed_key_reaches_no_output_even_when_quoted_or_cut(
+        handler: Handler, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with raw_server(handler) as (url, _):
+        code, _, everything = _cli(tmp_path, caplog, base_url=url, only="models")
+    assert code in (1, 2) and "[REDACTED]" in everything
+
+
+def test_a_server_that_dies_mid_run_is_never_conformant(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def handler(conn: socket.socket, line: str, head: bytes) -> None:
+        models_answer(conn)
+        if len(seen.requests) >= 3:
+            seen.die()
+
+    with raw_server(handler) as (url, seen):
+        code, err, _ = _cli(tmp_path, caplog, base_url=url, only="models,errors")
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert code == 2 and "incomplete run: the server stopped accepting connections" in err
+    assert report["incomplete"]
+
+
+def _redirect_loop(conn: socket.socket, line: str, head: bytes) -> None:
+    answer(conn, "302 Found", b"", {"Location": line.split(" ")[1]})
+
+
+def test_redirect_loops_count_against_the_budget() -> None:
+    with raw_server(_redirect_loop) as (url, seen):
+        report, _, _ = _bounded_run(url, {"models", "chat"}, budget=20)
+    assert len(seen.requests) <= 20 and report.requests_sent <= 20
+
+
+def test_checks_that_judged_nothing_are_not_passes() -> None:
+    with raw_server(_redirect_loop) as (url, _):
+        report, _, _ = _bounded_run(url, {"models"})
+    passed = [r.name for r in report.results if r.outcome is Outcome.PASS and r.source == "schemathesis"]
+    assert passed == []
+    assert any(r.reason.startswith("not run: all") for r in report.results)

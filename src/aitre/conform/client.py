@@ -25,7 +25,8 @@ from aitre.conform.failures import (
     WrongContentType,
 )
 from aitre.conform.redact import Redactor
-from aitre.conform.sse import SseEvent, SseParser
+from aitre.conform.sse import SseEvent
+from aitre.conform.wire import BodyCut, BoundedReader, DeadlineTransport, deadline
 
 EXCERPT_CHARS = 1500
 # (filename, content) or (filename, content, media type); a None filename makes a plain form field.
@@ -81,6 +82,8 @@ class Exchange:
     unterminated_event: bool = False
     error: str | None = None
     elapsed: float = 0.0
+    # Applied to any text shown from the answer before it is cut, so a cut never leaves part of a key.
+    redactor: Redactor = field(default_factory=lambda: Redactor(None), repr=False, compare=False)
 
     @property
     def content_type(self) -> str:
@@ -91,13 +94,17 @@ class Exchange:
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
+    def shown(self, limit: int) -> str:
+        """The body as text for a message: redacted first, then cut to `limit` characters."""
+        return self.redactor.text(self.text)[:limit]
+
     def json(self) -> Any:
         """The body parsed as JSON, or `InvalidBody`."""
         try:
             return json.loads(self.body)
         except ValueError as exc:
             raise InvalidBody(
-                f"body is not valid JSON ({exc.__class__.__name__}: {exc}); starts with {self.text[:80]!r}",
+                f"body is not valid JSON ({exc.__class__.__name__}: {exc}); starts with {self.shown(80)!r}",
                 operation=self.operation,
                 exchange=self,
             ) from None
@@ -116,7 +123,7 @@ class Exchange:
             return
         expected = " or ".join(str(s) for s in statuses)
         raise UnexpectedStatus(
-            f"Received: {self.status} / Documented: {expected}; body starts with {self.text[:200]!r}",
+            f"Received: {self.status} / Documented: {expected}; body starts with {self.shown(200)!r}",
             operation=self.operation,
             expected=expected,
             actual=self.status,
@@ -141,10 +148,10 @@ class Exchange:
         if self.events is not None:
             shown = "\n\n".join(f"data: {event.data}" for event in self.events[:20])
             more = f"\n\n... {len(self.events) - 20} more events" if len(self.events) > 20 else ""
-            return (shown + more)[:limit]
+            return self.redactor.text(shown + more)[:limit]
         if self.content_type.startswith(("audio/", "image/")) or b"\x00" in self.body[:512]:
             return f"<{len(self.body)} bytes of {self.content_type or 'binary data'}>"
-        text = self.text
+        text = self.redactor.text(self.text)
         return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
     def curl(self) -> str:
@@ -218,7 +225,7 @@ class ConformClient:
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            transport=DeadlineTransport(max_connections=32, max_keepalive_connections=16),
         )
 
     def __repr__(self) -> str:
@@ -259,6 +266,7 @@ class ConformClient:
             request_form=_form_record(form, files),
             request_files={name: item[0] for name, item in files.items() if item[0]} if files is not None else None,
             authenticated=auth and bool(self._key) and "Authorization" not in (headers or {}),
+            redactor=self.redactor,
         )
         self.counter.acquire()
         started = time.monotonic()
@@ -294,67 +302,53 @@ class ConformClient:
         form: Mapping[str, str] | None,
         files: Mapping[str, FilePart] | None,
     ) -> None:
-        deadline = time.monotonic() + self.timeout
         kwargs: dict[str, Any] = {"headers": headers}
         if files is not None:
             kwargs.update(data=dict(form or {}), files=dict(files))
         elif body is not None:
             kwargs["content"] = body
+        # One total deadline for connecting, the header phase and the body (see wire.py).
+        with deadline(self.timeout) as bound:
+            try:
+                with self._http.stream(method, url, **kwargs) as response:
+                    exchange.status = response.status_code
+                    exchange.headers = {name.lower(): value for name, value in response.headers.items()}
+                    self._read(exchange, response, bound.at)
+            except httpx.TimeoutException as exc:
+                self._fail(exchange, f"no response within {self.timeout:g} s ({exc.__class__.__name__})")
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                self._fail(exchange, f"{RESET_PREFIX}{exc.__class__.__name__}: {exc or 'closed by peer'}")
+            except httpx.ConnectError as exc:
+                self._fail(exchange, f"cannot connect: {exc}")
+
+    def _read(self, exchange: Exchange, response: httpx.Response, until: float) -> None:
+        streaming = exchange.content_type == "text/event-stream"
+        reader = BoundedReader(exchange.headers.get("content-encoding", ""), max_bytes=self.max_body_bytes,
+                               deadline=until, timeout=self.timeout,
+                               max_events=self.max_stream_events if streaming else None)
+        if streaming:
+            exchange.events = reader.events
         try:
-            with self._http.stream(method, url, **kwargs) as response:
-                exchange.status = response.status_code
-                exchange.headers = {name.lower(): value for name, value in response.headers.items()}
-                if exchange.content_type == "text/event-stream":
-                    self._read_events(exchange, response, deadline)
-                else:
-                    self._read_body(exchange, response, deadline)
-        except httpx.TimeoutException as exc:
-            self._fail(exchange, f"no response within {self.timeout:g} s ({exc.__class__.__name__})")
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            self._fail(exchange, f"{RESET_PREFIX}{exc.__class__.__name__}: {exc or 'closed by peer'}")
-        except httpx.ConnectError as exc:
-            self._fail(exchange, f"cannot connect: {exc}")
-        except httpx.DecodingError as exc:
-            self._fail(exchange, f"body cannot be decoded: {exc}")
-
-    def _read_body(self, exchange: Exchange, response: httpx.Response, deadline: float) -> None:
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            chunks.append(chunk)
-            if size > self.max_body_bytes:
-                exchange.body = b"".join(chunks)[: self.max_body_bytes]
-                self._fail(exchange, f"body larger than {self.max_body_bytes} bytes; stopped reading")
-            if time.monotonic() > deadline:
-                exchange.body = b"".join(chunks)
-                self._fail(exchange, f"body still arriving after {self.timeout:g} s ({size} bytes); stopped reading")
-        exchange.body = b"".join(chunks)
-
-    def _read_events(self, exchange: Exchange, response: httpx.Response, deadline: float) -> None:
-        parser = SseParser()
-        events: list[SseEvent] = []
-        exchange.events = events
-        raw: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            raw.append(chunk)
-            events.extend(parser.feed(chunk))
-            exchange.body = b"".join(raw)
-            if len(events) > self.max_stream_events:
-                self._fail(exchange, f"event stream longer than {self.max_stream_events} events; stopped reading")
-            if size > self.max_body_bytes:
-                self._fail(exchange, f"event stream larger than {self.max_body_bytes} bytes; stopped reading")
-            if time.monotonic() > deadline:
-                self._fail(exchange, f"event stream still open after {self.timeout:g} s ({len(events)} events)")
-        pending, tail = parser.close()
-        if pending is not None:
-            events.append(pending)
-            exchange.unterminated_event = True
-        exchange.stream_tail = tail
+            try:
+                reader.read(response.iter_raw())
+            except httpx.TimeoutException:
+                # The deadline passed while the body was arriving: a slow body, not a missing answer.
+                raise reader.late() from None
+        except BodyCut as cut:
+            exchange.body = reader.body
+            self._fail(exchange, cut.message)
+        finally:
+            exchange.body = reader.body
+        if reader.parser is not None:
+            pending, tail = reader.parser.close()
+            if pending is not None:
+                reader.events.append(pending)
+                exchange.unterminated_event = True
+            exchange.stream_tail = tail
 
     def _fail(self, exchange: Exchange, message: str) -> None:
+        # Parser errors quote the offending header line, which may carry the key: redact before storing.
+        message = self.redactor.text(message)
         exchange.error = message
         raise TransportFailure(message, operation=exchange.operation, exchange=exchange)
 

@@ -54,12 +54,12 @@ def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> Fai
     exchange = failure.exchange if isinstance(failure.exchange, Exchange) else None
     request: dict[str, object] | None = None
     if exchange is not None:
-        body = exchange.request_body.decode("utf-8", errors="replace") if exchange.request_body else None
+        body = redactor.text(exchange.request_body.decode("utf-8", errors="replace")) if exchange.request_body else None
         request = {
             "method": exchange.method,
             "url": exchange.url,
             "headers": {name: redactor.curl(value) for name, value in exchange.request_headers.items()},
-            "body": redactor.text(body[:EXCERPT]) if body else None,
+            "body": body[:EXCERPT] if body else None,
             "form": exchange.request_form,
             "files": exchange.request_files,
         }
@@ -138,6 +138,13 @@ def schema_results(
             elif operations and not supported and check == "status_code_conformance":
                 result.outcome = Outcome.FAIL if area in required else Outcome.NOT_SUPPORTED
                 result.reason = "no operation of the area got a 2xx, and the server answered 404/405/501"
+            elif unjudged := sum(outcome.unjudged.get((op, check), 0) for op in supported):
+                # Nothing was judged: a redirect is not followed, so it shows nothing of the operation.
+                result.outcome = Outcome.SKIPPED
+                result.reason = f"not run: all {unjudged} answers were 3xx redirects, which are not followed"
+            elif outcome.stopped and check in FEATURES:
+                result.outcome = Outcome.SKIPPED
+                result.reason = f"not run: {outcome.stopped}"
             else:
                 continue
             results.append(result)
@@ -147,7 +154,7 @@ def schema_results(
 def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor) -> FailureRecord:
     body = None
     if raw.request_body:
-        body = raw.request_body.decode("utf-8", errors="replace")[:EXCERPT]
+        body = redactor.text(raw.request_body.decode("utf-8", errors="replace"))[:EXCERPT]
     request: dict[str, object] | None = None
     if raw.method:
         request = {
@@ -159,7 +166,7 @@ def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor)
     excerpt = None
     if raw.response_body is not None:
         text = raw.response_body.decode("utf-8", errors="replace")
-        excerpt = redactor.text(text[:EXCERPT])
+        excerpt = redactor.text(text)[:EXCERPT]
     return FailureRecord(
         check=f"schemathesis.{raw.check}",
         area=area,

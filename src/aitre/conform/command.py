@@ -6,6 +6,7 @@ Kept out of `aitre/cli.py` so the command stays a thin signature there; this mod
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from aitre.conform.errors import ConformError
 from aitre.conform.report import write_reports
 from aitre.conform.report.console import LiveProgress, print_report
 from aitre.conform.runner import run_conformance, run_embedded
-from aitre.conform.settings import ConformSettings, normalize_base_url, parse_model_overrides
+from aitre.conform.settings import ConformSettings, clean_api_key, normalize_base_url, parse_model_overrides
 from aitre.conform.waivers import load_waivers
 
 EXIT_CONFORMANT, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
@@ -44,10 +45,13 @@ class ConformOptions:
     waivers: Path | None = None
 
 
-def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
+def build_settings(options: ConformOptions, notes: list[str] | None = None) -> tuple[ConformSettings, bool]:
     """Validated settings and whether to start the embedded server; ValueError with a one-line message."""
     base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or ""
-    api_key = options.api_key if options.api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+    api_key, trimmed = clean_api_key(options.api_key if options.api_key is not None
+                                     else os.environ.get("OPENAI_API_KEY", ""))
+    if trimmed and notes is not None:
+        notes.append("note: whitespace around the API key (a trailing newline?) was removed")
     embedded = not base_url
     areas = set(AREAS)
     if options.only:
@@ -83,11 +87,16 @@ def conform(options: ConformOptions, out: Console | None = None, err: Console | 
     """
     out = out or Console()
     err = err or Console(stderr=True)
+    notes: list[str] = []
     try:
-        settings, embedded = build_settings(options)
+        settings, embedded = build_settings(options, notes)
+        if settings.report_dir is not None:
+            check_writable(settings.report_dir)
     except ValueError as exc:
         err.print(f"aitre conform: {exc}", markup=False, highlight=False)
         return EXIT_USAGE
+    for note in notes:
+        err.print(f"aitre conform: {note}", markup=False, highlight=False)
     try:
         with LiveProgress(err) as progress:
             report = (run_embedded(settings, listener=progress) if embedded
@@ -96,7 +105,28 @@ def conform(options: ConformOptions, out: Console | None = None, err: Console | 
         err.print(f"aitre conform: {exc}", markup=False, highlight=False)
         return EXIT_USAGE
     directory = settings.report_dir
-    if directory is not None:
-        write_reports(report, directory)
+    try:
+        if directory is not None:
+            write_reports(report, directory)
+    except OSError as exc:
+        # Checked before the run, but the disk can still fill up or vanish: the summary is not lost.
+        print_report(report, out, None)
+        err.print(f"aitre conform: cannot write the reports to {directory}: {exc.strerror or exc}",
+                  markup=False, highlight=False)
+        return EXIT_USAGE
     print_report(report, out, str(directory) if directory else None)
+    if report.incomplete:
+        # Whatever passed, a run that could not finish its checks says nothing about conformance.
+        err.print(f"aitre conform: incomplete run: {report.incomplete[0]}", markup=False, highlight=False)
+        return EXIT_USAGE
     return EXIT_VIOLATIONS if report.failed(strict=options.strict) else EXIT_CONFORMANT
+
+
+def check_writable(directory: Path) -> None:
+    """ValueError unless reports can be written to `directory` (created if missing), before any request."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".aitre-write-check-"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write the reports to {directory}: {exc.strerror or exc}") from None

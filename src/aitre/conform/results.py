@@ -89,6 +89,8 @@ class RunReport:
     results: list[CheckResult] = field(default_factory=list)
     unsupported_operations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why some checks could not run (the server vanished, schemathesis stopped); such a run is never conformant.
+    incomplete: list[str] = field(default_factory=list)
 
     @property
     def violations(self) -> list[CheckResult]:

@@ -27,6 +27,7 @@ from aitre.conform.errors import KeyRejected, TargetUnreachable
 from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, SchemaProgress
 from aitre.conform.failures import BudgetExhausted, Failure, NotSupported, Skipped, TransportFailure
 from aitre.conform.model_probe import probe_defaults
+from aitre.conform.redact import redacting_logs
 from aitre.conform.registry import CheckSpec, load_checks
 from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport, apply_waivers
 from aitre.conform.schema_cases import area_operations
@@ -66,6 +67,10 @@ class Runner:
         self.listed: frozenset[str] = frozenset()
 
     def run(self) -> RunReport:
+        with redacting_logs(self.client.redactor):
+            return self._run()
+
+    def _run(self) -> RunReport:
         started = time.monotonic()
         try:
             choice = self._discover()
@@ -88,6 +93,7 @@ class Runner:
                               "skipped and schemathesis stopped early, so passes there are partial")
         report = self._report(choice, results, outcome, schema_ops)
         apply_waivers(report, self.settings.waivers)
+        report.incomplete = self._incomplete(outcome)
         report.elapsed = time.monotonic() - started
         self.listener(RunFinished(report))
         return report
@@ -175,6 +181,7 @@ class Runner:
             schema.stop()
             thread.join(min(self.settings.timeout, 10.0))
             self.notes.append(f"schemathesis did not finish within {limit:.0f} s and was stopped; results are partial")
+            schema.outcome.stopped = f"the schemathesis phase was stopped after {limit:.0f} s"
         return schema.outcome
 
     def _schema_thread(self, schema: SchemaRun, operations: list[str]) -> None:
@@ -186,6 +193,18 @@ class Runner:
     def _schema_time_limit(self, operations: int) -> float:
         # Generous for a healthy server (a few seconds per operation), bounded for a hostile one.
         return self.settings.limits.schema_max_time or (SCHEMA_GRACE_SECONDS + operations * 2 * self.settings.timeout)
+
+    def _incomplete(self, outcome: SchemaOutcome | None) -> list[str]:
+        """Why this run cannot count as conformant whatever it found: the server vanished, or checks did not run."""
+        reasons = []
+        refused = sum(1 for e in self.client.log if e.error and e.error.startswith("cannot connect"))
+        refused += outcome.refused if outcome is not None else 0
+        if refused:
+            reasons.append(f"the server stopped accepting connections during the run ({refused} request(s) "
+                           "refused); checks after that could not run")
+        if outcome is not None and outcome.stopped and not self.counter.exhausted:
+            reasons.append(f"{outcome.stopped}; schemathesis checks it did not reach are marked not run")
+        return reasons
 
     def _share_foreign(self, outcome: SchemaOutcome) -> None:
         self.ctx.foreign_responses.extend(outcome.bad_errors)
@@ -223,7 +242,8 @@ class Runner:
             cases_per_operation=dict(sorted(outcome.cases_per_operation.items())) if outcome else {},
             results=results,
             unsupported_operations=sorted(op for op in unsupported if _area(op) in self.settings.areas),
-            notes=self.notes,
+            # Notes quote servers and exceptions: redacted here once more, whatever their source.
+            notes=[self.client.redactor.text(note) for note in self.notes],
         )
 
 

@@ -34,6 +34,8 @@ from aitre.conform.request_contract import RequestContract
 from aitre.conform.schema_cases import cheap_spec, declared_methods, tame_body
 from aitre.conform.schema_verdicts import judge
 from aitre.conform.settings import ConformSettings
+from aitre.conform.st_wire import WireBounds, use_bounds
+from aitre.conform.st_wire import install as install_bounded_sessions
 
 MAX_FAILURES_KEPT = 3
 MAX_STREAM_EVENTS = 100
@@ -67,6 +69,10 @@ class SchemaOutcome:
     failures: dict[tuple[str, str], list[RawFailure]] = field(default_factory=lambda: defaultdict(list))
     failure_counts: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     passes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    # Cases a check let through without judging anything: the answer was a redirect (3xx, not followed).
+    unjudged: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    # Requests that found nothing listening: the server went away during the run.
+    refused: int = 0
     # Statuses answered to requests that carried our key, per operation (for "not supported").
     statuses: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     # 4xx answers that are not the OpenAI error object: (operation, status, media type, body).
@@ -82,6 +88,8 @@ class SchemaOutcome:
     declared_methods: dict[str, set[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     finished: bool = False
+    # Why the phase ended before every selected operation was tried ("" when it did not).
+    stopped: str = ""
 
 
 class _Hooks:
@@ -94,6 +102,9 @@ class _Hooks:
         self.listed = listed
         self.outcome, self.redactor, self.stop = outcome, redactor, stop
         self.contract = contract
+        limits = settings.limits
+        self.bounds = WireBounds(timeout=settings.timeout, max_body_bytes=limits.max_body_bytes,
+                                 max_stream_events=limits.max_stream_events, counter=counter)
         self.lock = threading.Lock()
         # Ids of positive cases whose model was replaced by the run's model (see `judge`).
         self.swapped: set[str] = set()
@@ -101,10 +112,14 @@ class _Hooks:
         self.previous = threading.local()
         self.resets_after_5xx: dict[str, int] = {}
 
-    def before_call(self, case: Any) -> None:
+    def before_call(self, case: Any, kwargs: dict[str, Any]) -> None:
         if not self.counter.try_acquire():
             self.stop()
             raise BudgetExhausted()
+        # This thread's requests now go through conform's bounds (st_wire.py); this one is counted above.
+        use_bounds(self.bounds)
+        # Redirects are not followed (as by our own client): each hop would be one more request to judge.
+        kwargs["allow_redirects"] = False
         with self.lock:
             self.outcome.requests += 1
         meta = getattr(case, "meta", None)
@@ -128,12 +143,17 @@ class _Hooks:
                     self.outcome.routed.add(operation)
             problem = error_problem_for(case.operation.path, content_type, response.content)
             if 400 <= response.status_code < 500 and problem:
-                self.outcome.bad_errors.append((operation, response.status_code, content_type, response.content[:2000]))
+                self.outcome.bad_errors.append((operation, response.status_code, content_type,
+                                                self._shown(response.content, 2000)))
             leaked_in = [name for name, values in response.headers.items() if any(map(self.redactor.found_in, values))]
             if self.redactor.found_in(response.content):
                 leaked_in.append("body")
             if leaked_in:
                 self.outcome.leaks.append((operation, ", ".join(leaked_in)))
+
+    def _shown(self, content: bytes, limit: int) -> bytes:
+        # Redacted before the cut, so the cut cannot leave most of a key behind.
+        return self.redactor.text(content.decode("utf-8", errors="replace"))[:limit].encode()
 
     def after_network_error(self, case: Any) -> None:
         """A request failed below HTTP; right after a 5xx on the same connection pool it is that answer's doing.
@@ -162,7 +182,7 @@ def _active(case: Any) -> _Hooks | None:
 def _before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
     hooks = _active(case)
     if hooks is not None:
-        hooks.before_call(case)
+        hooks.before_call(case, kwargs)
 
 
 @schemathesis.hook("after_call")
@@ -243,6 +263,7 @@ class SchemaRun:
         wanted = set(operations)
         if self.settings.workers > 1:
             serialize_ast_parse()
+        install_bounded_sessions()
         config = build_config(self.settings, self.settings.base_url)
         schema: schemathesis.BaseSchema = schemathesis.openapi.from_dict(cheap_spec(self.spec), config=config)
         schema = schema.include(func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in wanted)
@@ -253,6 +274,8 @@ class SchemaRun:
         self._hooks = hooks
         with _ACTIVE_LOCK:
             _ACTIVE[id(schema)] = hooks
+        # schemathesis's probes (GET /, a malformed path) run on this thread: bounded and counted too.
+        use_bounds(hooks.bounds, prepaid=False)
         try:
             self._stream = from_schema(schema).execute()
             done = 0
@@ -266,8 +289,10 @@ class SchemaRun:
                     self._non_fatal(event)
                 elif isinstance(event, st_events.FatalError):
                     self.outcome.notes.append(f"schemathesis stopped: {self.redactor.text(str(event.exception))}")
+                    self.outcome.stopped = "schemathesis stopped on an error"
             self.outcome.finished = True
         finally:
+            use_bounds(None)
             with _ACTIVE_LOCK:
                 _ACTIVE.pop(id(schema), None)
         return self.outcome
@@ -290,6 +315,8 @@ class SchemaRun:
             self.outcome.notes.append(f"a request to {label} failed right after a 5xx answer ({message}); "
                                       "charged to that 5xx, not to the request")
             return
+        if isinstance(cause, requests.ConnectionError) and "refused" in message.lower():
+            self.outcome.refused += 1
         key = (label, "network")
         self.outcome.failure_counts[key] += 1
         if len(self.outcome.failures[key]) < MAX_FAILURES_KEPT:
@@ -310,7 +337,10 @@ class SchemaRun:
             for node in nodes:
                 key = (operation, node.name)
                 if node.failure_info is None:
-                    self.outcome.passes[key] += 1
+                    if status is not None and 300 <= status < 400:
+                        self.outcome.unjudged[key] += 1
+                    else:
+                        self.outcome.passes[key] += 1
                     continue
                 verdict = self._judge(node.name, case, status, param)
                 if verdict is None:
@@ -348,7 +378,7 @@ class SchemaRun:
             if interaction.response is not None:
                 response = interaction.response
                 raw.status = response.status_code
-                raw.response_body = response.content[:4000]
+                raw.response_body = self.redactor.text(response.content.decode("utf-8", "replace"))[:4000].encode()
                 raw.response_type = (response.headers.get("content-type") or [""])[0]
                 raw.response_headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
         return raw

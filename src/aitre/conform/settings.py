@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aitre.conform.areas import AREAS, MODEL_ROLES
 from aitre.conform.waivers import Waiver
@@ -61,8 +63,8 @@ class ConformSettings:
             raise ValueError("--max-examples must be at least 1")
         if self.workers < 1:
             raise ValueError("--workers must be at least 1")
-        if self.timeout <= 0:
-            raise ValueError("--timeout must be positive")
+        if not math.isfinite(self.timeout) or self.timeout <= 0:
+            raise ValueError("--timeout must be a positive number of seconds")
         if self.budget is not None and self.budget < 1:
             raise ValueError("--budget must be at least 1")
 
@@ -74,7 +76,28 @@ def normalize_base_url(url: str) -> str:
         url = url[: -len("/v1")]
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"base URL must start with http:// or https://, got {url!r}")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise ValueError(f"base URL contains whitespace or a control character: {url!r}")
+    try:
+        host = urlsplit(url).hostname
+    except ValueError as exc:
+        raise ValueError(f"base URL is not a valid URL ({exc}): {url!r}") from None
+    if not host:
+        raise ValueError(f"base URL has no host: {url!r}")
     return url
+
+
+def clean_api_key(key: str) -> tuple[str, bool]:
+    """The key without surrounding whitespace (a key read from a file keeps its newline), and whether any was cut.
+
+    ValueError (never quoting the key) when what is left cannot be sent in an HTTP header.
+    """
+    stripped = key.strip()
+    for position, char in enumerate(stripped, start=1):
+        if not "!" <= char <= "~":
+            kind = "a non-ASCII character" if ord(char) > 127 else "whitespace or a control character"
+            raise ValueError(f"the API key has {kind} at position {position}; an HTTP header cannot carry it")
+    return stripped, stripped != key
 
 
 def parse_model_overrides(items: list[str]) -> dict[str, str]:

@@ -136,6 +136,8 @@ def print_report(report: RunReport, console: Console, report_dir: str | None = N
                            style="yellow"))
     for note in report.notes:
         console.print(Text(f"note: {note}", style="yellow"))
+    for reason in report.incomplete:
+        console.print(Text(f"incomplete: {reason}", style="bold red"))
     if report.unsupported_operations:
         console.print(Text(f"not supported: {', '.join(report.unsupported_operations)}", style="dim"))
     counts = report.counts()

@@ -69,6 +69,7 @@ def render_html(report: RunReport) -> str:
     ]
     meta_rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in meta)
     notes = "".join(f"<li>{escape(note)}</li>" for note in report.notes)
+    notes += "".join(f"<li><strong>incomplete:</strong> {escape(reason)}</li>" for reason in report.incomplete)
     findings = [f for result in report.results for f in result.failures]
     failures = "".join(_failure(f) for f in findings if f.severity is Severity.VIOLATION)
     warnings = "".join(_failure(f) for f in findings if f.severity is Severity.WARNING)

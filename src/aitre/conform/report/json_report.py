@@ -35,6 +35,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "summary": {**counts, "violations": len(report.violations), "warnings": len(report.warnings)},
         "unsupported_operations": report.unsupported_operations,
         "notes": report.notes,
+        "incomplete": report.incomplete,
         "matrix": [
             {"area": area, "feature": feature, "outcome": outcome.value, "checks": [r.name for r in results]}
             for area, feature, outcome, results in report.matrix()
