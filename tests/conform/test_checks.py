@@ -251,3 +251,10 @@ def test_check_catches_its_broken_server(name: str, broken: tuple[Breakable, str
     # Every finding carries its evidence: the request, an excerpt of the answer and a curl to repeat it.
     failure = result.failures[0]
     assert failure.request and failure.curl and failure.response_excerpt is not None, failure
+
+
+def test_error_shape_check_with_no_4xx_to_judge_is_skipped_not_passed(broken: tuple[Breakable, str]) -> None:
+    _, url = broken
+    report = run_checks(url, ["every_4xx_has_error_object"])
+    result = next(result for result in report.results if result.name == "every_4xx_has_error_object")
+    assert result.outcome is Outcome.SKIPPED and "no 4xx" in result.reason
