@@ -137,6 +137,12 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log one line per request (costs throughput).")
     ] = True,
+    faults: Annotated[bool, typer.Option(
+        "--faults", help="Relay tests: answer as a failing upstream when a request's text holds aitre-fault=NAME.")
+    ] = False,
+    answer_log: Annotated[bool, typer.Option(
+        "--answer-log", help="Relay tests: keep the answers to marked requests for GET /aitre/answers (key needed).")
+    ] = False,
 ) -> None:
     """Run the reference server: a deterministic, conformant implementation of the whole spec (no model)."""
     from aitre.server import ServerSettings
@@ -144,12 +150,16 @@ def serve(
     from aitre.server.settings import DEFAULT_API_KEY, redact
 
     keys = tuple(api_key) if api_key else (DEFAULT_API_KEY,)
-    settings = ServerSettings(api_keys=keys, seed=seed)
+    settings = ServerSettings(api_keys=keys, seed=seed, faults=faults, answer_log=answer_log)
     # Keys are redacted: the real value must never reach a terminal log or CI output.
     shown = "the default test key" if not api_key else ", ".join(redact(key) for key in keys)
     _say(
         f"aitre reference server on http://{host}:{port} (OpenAI routes under /v1, MidJourney under /mj); key: {shown}"
     )
+    if faults or answer_log:
+        modes = (("faults on request (aitre-fault=NAME in the text)", faults),
+                 ("answer log at GET /aitre/answers", answer_log))
+        _say("relay-test upstream: " + ", ".join(name for name, on in modes if on))
     serve_forever(settings, host, port, http=http.value, access_log=access_log)
 
 
