@@ -181,6 +181,10 @@ def conform(
     budget: Annotated[int | None, typer.Option(help="At most this many requests in total.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds per request, and per stream in total.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on warnings too, not only on violations.")] = False,
+    upstream: Annotated[str | None, typer.Option(
+        help="Relay fidelity: the `aitre serve --answer-log --faults` that --base-url (a relay) forwards to.")] = None,
+    upstream_api_key: Annotated[str | None, typer.Option(
+        help="The key the upstream accepts. Default: $AITRE_UPSTREAM_API_KEY, else sk-aitre-reference.")] = None,
 ) -> None:
     """Test a live OpenAI-format server (or the embedded reference server) against the spec."""
     from aitre.conform.command import ConformOptions
@@ -188,7 +192,8 @@ def conform(
 
     options = ConformOptions(base_url=base_url, api_key=api_key, report_dir=report_dir, only=only, skip=skip,
                              require=require, model=model or [], max_examples=max_examples, seed=seed,
-                             workers=workers, budget=budget, timeout=timeout, strict=strict)
+                             workers=workers, budget=budget, timeout=timeout, strict=strict,
+                             upstream=upstream, upstream_api_key=upstream_api_key)
     raise typer.Exit(run_conform(options))
 
 

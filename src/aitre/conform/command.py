@@ -40,6 +40,9 @@ class ConformOptions:
     budget: int | None = None
     timeout: float | None = None
     strict: bool = False
+    # Relay fidelity: the upstream the relay forwards to, and its key (default $AITRE_UPSTREAM_API_KEY).
+    upstream: str | None = None
+    upstream_api_key: str | None = None
 
 
 def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
@@ -68,9 +71,20 @@ def build_settings(options: ConformOptions) -> tuple[ConformSettings, bool]:
         required=parse_area_list(options.require, allow_all=True) if options.require else frozenset(),
         models=parse_model_overrides(options.model),
         report_dir=options.report_dir or DEFAULT_REPORT_DIR,
+        **_upstream_settings(options, embedded),
         **given,
     )
     return settings, embedded
+
+
+def _upstream_settings(options: ConformOptions, embedded: bool) -> dict[str, Any]:
+    if not options.upstream:
+        return {}
+    if embedded:
+        raise ValueError("--upstream needs --base-url: the relay that forwards to the upstream")
+    key = options.upstream_api_key
+    return {"upstream": normalize_base_url(options.upstream),
+            "upstream_api_key": key if key is not None else os.environ.get("AITRE_UPSTREAM_API_KEY", "")}
 
 
 def conform(options: ConformOptions, out: Console | None = None, err: Console | None = None) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from aitre.conform.failures import Severity
+from aitre.conform.fidelity.model import FidelityReport
 
 
 class Outcome(StrEnum):
@@ -80,6 +81,8 @@ class RunReport:
     results: list[CheckResult] = field(default_factory=list)
     unsupported_operations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Only with --upstream: what the relay changes between the upstream and the client.
+    fidelity: FidelityReport | None = None
 
     @property
     def violations(self) -> list[CheckResult]:
@@ -91,7 +94,9 @@ class RunReport:
 
     def failed(self, *, strict: bool = False) -> bool:
         """Whether the run fails: on violations, and with `strict` on warnings too."""
-        return bool(self.violations or (strict and self.warnings))
+        fidelity_violations = self.fidelity.violations if self.fidelity else 0
+        fidelity_warnings = self.fidelity.warnings if self.fidelity else 0
+        return bool(self.violations or fidelity_violations or (strict and (self.warnings or fidelity_warnings)))
 
     @property
     def requests_per_second(self) -> float:

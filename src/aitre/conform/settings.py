@@ -50,6 +50,9 @@ class ConformSettings:
     report_dir: Path | None = None
     schema_checks: bool = True
     limits: Limits = field(default_factory=Limits)
+    # Relay fidelity (`--upstream`): the `aitre serve --answer-log --faults` the relay at base_url forwards to.
+    upstream: str = ""
+    upstream_api_key: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.models) - set(MODEL_ROLES)
