@@ -42,6 +42,9 @@ class Relay:
     def __init__(self, upstream: str, upstream_key: str, client_key: str) -> None:
         self.upstream, self.upstream_key, self.client_key = upstream, upstream_key, client_key
         self.tweak = Tweak()
+        # One pooled client, made on the relay's own event loop at its first request (as real relays keep
+        # their upstream connections open).
+        self._client: httpx.AsyncClient | None = None
         self.app = Starlette(routes=[Route("/{path:path}", self.forward, methods=["GET", "POST"])])
 
     async def forward(self, request: Request) -> Response:
@@ -50,23 +53,24 @@ class Relay:
         headers = {"Authorization": f"Bearer {self.upstream_key}"}
         if "content-type" in request.headers:
             headers["Content-Type"] = request.headers["content-type"]
-        client = httpx.AsyncClient(timeout=10)
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_keepalive_connections=32))
+        client = self._client
         upstream_request = client.build_request(request.method, self.upstream + request.url.path,
                                                 params=request.query_params, content=await request.body(),
                                                 headers=headers)
         try:
             answer = await client.send(upstream_request, stream=True)
         except httpx.HTTPError as exc:
-            await client.aclose()
             return _error(502, f"upstream unreachable: {exc.__class__.__name__}")
         if answer.headers.get("content-type", "").startswith("text/event-stream") and answer.status_code == 200:
-            return StreamingResponse(self._events(client, answer), media_type="text/event-stream")
+            return StreamingResponse(self._events(answer), media_type="text/event-stream")
         try:
             body = await answer.aread()
         except httpx.HTTPError:
             return _error(502, "the upstream answer broke off")
         finally:
-            await client.aclose()
+            await answer.aclose()
         return self._plain(answer.status_code, {k: v for k, v in answer.headers.items() if k in PASSED_HEADERS}, body)
 
     def _plain(self, status: int, headers: dict[str, str], body: bytes) -> Response:
@@ -79,7 +83,7 @@ class Relay:
             body = json.dumps(self.tweak.json(json.loads(body))).encode()
         return Response(body, status_code=status, headers=headers)
 
-    async def _events(self, client: httpx.AsyncClient, answer: httpx.Response) -> AsyncIterator[bytes]:
+    async def _events(self, answer: httpx.Response) -> AsyncIterator[bytes]:
         try:
             if self.tweak.events is None:
                 async for chunk in answer.aiter_raw():
@@ -94,4 +98,3 @@ class Relay:
             yield f"data: {json.dumps(error)}\n\n".encode()
         finally:
             await answer.aclose()
-            await client.aclose()
