@@ -137,6 +137,12 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log one line per request (costs throughput).")
     ] = True,
+    faults: Annotated[bool, typer.Option(
+        "--faults", help="Relay tests: answer as a failing upstream when a request's text holds aitre-fault=NAME.")
+    ] = False,
+    answer_log: Annotated[bool, typer.Option(
+        "--answer-log", help="Relay tests: keep the answers to marked requests for GET /aitre/answers (key needed).")
+    ] = False,
 ) -> None:
     """Run the reference server: a deterministic, conformant implementation of the whole spec (no model)."""
     from aitre.server import ServerSettings
@@ -144,12 +150,16 @@ def serve(
     from aitre.server.settings import DEFAULT_API_KEY, redact
 
     keys = tuple(api_key) if api_key else (DEFAULT_API_KEY,)
-    settings = ServerSettings(api_keys=keys, seed=seed)
+    settings = ServerSettings(api_keys=keys, seed=seed, faults=faults, answer_log=answer_log)
     # Keys are redacted: the real value must never reach a terminal log or CI output.
     shown = "the default test key" if not api_key else ", ".join(redact(key) for key in keys)
     _say(
         f"aitre reference server on http://{host}:{port} (OpenAI routes under /v1, MidJourney under /mj); key: {shown}"
     )
+    if faults or answer_log:
+        modes = (("faults on request (aitre-fault=NAME in the text)", faults),
+                 ("answer log at GET /aitre/answers", answer_log))
+        _say("relay-test upstream: " + ", ".join(name for name, on in modes if on))
     serve_forever(settings, host, port, http=http.value, access_log=access_log)
 
 
@@ -173,6 +183,10 @@ def conform(
     strict: Annotated[bool, typer.Option(help="Exit 1 on warnings too, not only on violations.")] = False,
     waivers: Annotated[Path | None, typer.Option(help="YAML/JSON list of accepted deviations {check, operation?, "
                                                       "reason}: listed, not failing.")] = None,
+    upstream: Annotated[str | None, typer.Option(
+        help="Relay fidelity: the `aitre serve --answer-log --faults` that --base-url (a relay) forwards to.")] = None,
+    upstream_api_key: Annotated[str | None, typer.Option(
+        help="The key the upstream accepts. Default: $AITRE_UPSTREAM_API_KEY, else sk-aitre-reference.")] = None,
 ) -> None:
     """Test a live OpenAI-format server (or the embedded reference server) against the spec."""
     from aitre.conform.command import ConformOptions
@@ -181,7 +195,8 @@ def conform(
     options = ConformOptions(base_url=base_url, api_key=api_key, report_dir=report_dir, only=only, skip=skip,
                              require=require, model=model or [], max_examples=max_examples, seed=seed,
                              workers=workers, budget=budget, timeout=timeout, strict=strict,
-                             waivers=waivers)
+                             waivers=waivers,
+                             upstream=upstream, upstream_api_key=upstream_api_key)
     raise typer.Exit(run_conform(options))
 
 

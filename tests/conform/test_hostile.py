@@ -295,7 +295,13 @@ def test_schemathesis_requests_obey_the_size_caps_too(handler: Handler, expected
         report, elapsed, peak = _bounded_run(url, {"models"}, checks=False)
     assert peak < 128 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
     assert elapsed < 2 * TIMEOUT * report.requests_sent + 30
-    assert any(expected in message for message in _messages(report, "schemathesis.network")), report.notes
+    network = _messages(report, "schemathesis.network")
+    if handler is _raw_endless_events:
+        # schemathesis judges only the first events of a stream, so for it a stream past the event cap ends
+        # there (a long answer is no fault); our own client, whose requests ask for short answers, reports it.
+        assert not any(expected in message for message in network), network
+    else:
+        assert any(expected in message for message in network), report.notes
     assert any(expected in note for note in report.notes)  # our own discovery request met the same cap
 
 

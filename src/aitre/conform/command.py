@@ -43,6 +43,9 @@ class ConformOptions:
     timeout: float | None = None
     strict: bool = False
     waivers: Path | None = None
+    # Relay fidelity: the upstream the relay forwards to, and its key (default $AITRE_UPSTREAM_API_KEY).
+    upstream: str | None = None
+    upstream_api_key: str | None = None
 
 
 def build_settings(options: ConformOptions, notes: list[str] | None = None) -> tuple[ConformSettings, bool]:
@@ -75,9 +78,20 @@ def build_settings(options: ConformOptions, notes: list[str] | None = None) -> t
         models=parse_model_overrides(options.model),
         report_dir=options.report_dir or DEFAULT_REPORT_DIR,
         waivers=load_waivers(options.waivers) if options.waivers else (),
+        **_upstream_settings(options, embedded),
         **given,
     )
     return settings, embedded
+
+
+def _upstream_settings(options: ConformOptions, embedded: bool) -> dict[str, Any]:
+    if not options.upstream:
+        return {}
+    if embedded:
+        raise ValueError("--upstream needs --base-url: the relay that forwards to the upstream")
+    key = options.upstream_api_key
+    return {"upstream": normalize_base_url(options.upstream),
+            "upstream_api_key": key if key is not None else os.environ.get("AITRE_UPSTREAM_API_KEY", "")}
 
 
 def conform(options: ConformOptions, out: Console | None = None, err: Console | None = None) -> int:

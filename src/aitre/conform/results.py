@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from aitre.conform.failures import Severity
+from aitre.conform.fidelity.model import FidelityReport
 from aitre.conform.waivers import Waiver
 
 
@@ -91,6 +92,8 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     # Why some checks could not run (the server vanished, schemathesis stopped); such a run is never conformant.
     incomplete: list[str] = field(default_factory=list)
+    # Only with --upstream: what the relay changes between the upstream and the client.
+    fidelity: FidelityReport | None = None
 
     @property
     def violations(self) -> list[CheckResult]:
@@ -102,7 +105,9 @@ class RunReport:
 
     def failed(self, *, strict: bool = False) -> bool:
         """Whether the run fails: on violations, and with `strict` on warnings too."""
-        return bool(self.violations or (strict and self.warnings))
+        fidelity_violations = self.fidelity.violations if self.fidelity else 0
+        fidelity_warnings = self.fidelity.warnings if self.fidelity else 0
+        return bool(self.violations or fidelity_violations or (strict and (self.warnings or fidelity_warnings)))
 
     @property
     def requests_per_second(self) -> float:

@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -23,9 +23,12 @@ from aitre.conform.collect import apply_support, failure_record, schema_results,
 from aitre.conform.context import CheckContext
 from aitre.conform.discovery import choose_models
 from aitre.conform.embedded import ChildServer
-from aitre.conform.errors import KeyRejected, TargetUnreachable
+from aitre.conform.errors import ConformError, KeyRejected, TargetUnreachable
 from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, SchemaProgress
 from aitre.conform.failures import BudgetExhausted, Failure, NotSupported, Skipped, TransportFailure
+from aitre.conform.fidelity.model import FidelityReport
+from aitre.conform.fidelity.run import FidelityRun
+from aitre.conform.fidelity.upstream import Upstream
 from aitre.conform.model_probe import probe_defaults
 from aitre.conform.redact import redacting_logs
 from aitre.conform.registry import CheckSpec, load_checks
@@ -78,11 +81,13 @@ class Runner:
             self.listed = frozenset(choice.listed)
             schema_ops = area_operations(self.spec, self.settings.areas) if self.settings.schema_checks else []
             self.listener(RunStarted(self.settings.base_url, len(self.checks), len(schema_ops)))
+            fidelity = self._start_fidelity()
             results = self._run_checks([c for c in self.checks if not c.final])
             outcome = self._run_schema(schema_ops) if schema_ops else None
             if outcome is not None:
                 self._share_foreign(outcome)
             results += self._run_checks([c for c in self.checks if c.final])
+            fidelity_report = fidelity.result() if fidelity is not None else None
         finally:
             self.client.close()
         if self.client.resets_retried:
@@ -94,9 +99,37 @@ class Runner:
         report = self._report(choice, results, outcome, schema_ops)
         apply_waivers(report, self.settings.waivers)
         report.incomplete = self._incomplete(outcome)
+        report.fidelity = fidelity_report
         report.elapsed = time.monotonic() - started
         self.listener(RunFinished(report))
         return report
+
+    def _start_fidelity(self) -> Future[FidelityReport] | None:
+        """With --upstream: probe the upstream (exit 2 when unusable), then run fidelity beside the checks."""
+        if not self.settings.upstream:
+            return None
+        upstream = Upstream(self.settings.upstream, self.settings.upstream_api_key, timeout=self.settings.timeout)
+        try:
+            upstream.probe()
+        except ConformError:
+            upstream.close()
+            raise
+        run = FidelityRun(self.client, upstream, self.ctx.models, self.settings.areas)
+
+        def work() -> FidelityReport:
+            try:
+                return run.run()
+            except Exception as exc:  # a bug in the fidelity run: reported, and the checks' results still stand
+                failed = FidelityReport(upstream.url)
+                failed.notes.append(self.client.redactor.text(f"the fidelity run crashed: {exc!r}"))
+                return failed
+            finally:
+                upstream.close()
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="conform-fidelity")
+        future = pool.submit(work)
+        pool.shutdown(wait=False)
+        return future
 
     def _discover(self) -> Any:
         try:

@@ -54,6 +54,9 @@ class ConformSettings:
     schema_checks: bool = True
     waivers: tuple[Waiver, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    # Relay fidelity (`--upstream`): the `aitre serve --answer-log --faults` the relay at base_url forwards to.
+    upstream: str = ""
+    upstream_api_key: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.models) - set(MODEL_ROLES)

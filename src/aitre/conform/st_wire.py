@@ -157,7 +157,10 @@ class BoundedAdapter(HTTPAdapter):
                 reader.read(_raw_chunks(response.raw))
             except BodyCut as cut:
                 response.close()
-                raise RequestCut(cut.message, request=request) from None
+                if not _past_event_cap(reader):
+                    raise RequestCut(cut.message, request=request) from None
+                # A long stream is no fault: schemathesis judges only its first `max-stream-events` events,
+                # fewer than the cap, so it gets the events read so far as the whole stream.
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 response.close()
                 if bound.expired or isinstance(exc, urllib3.exceptions.ReadTimeoutError):
@@ -170,6 +173,12 @@ class BoundedAdapter(HTTPAdapter):
         original.release_conn()
         response.raw = _Replay(original, reader.body)
         return response
+
+
+def _past_event_cap(reader: BoundedReader) -> bool:
+    """Whether the reader stopped for the number of events alone (not for size or time)."""
+    return reader.max_events is not None and len(reader.events) > reader.max_events and \
+        reader.size <= reader.max_bytes
 
 
 def install() -> None:

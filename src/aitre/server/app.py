@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aitre.paths import BUNDLED_SPEC
-from aitre.server import audio, chat, completions, embeddings, files, images, midjourney, models
+from aitre.server import answerlog, audio, chat, completions, embeddings, files, images, midjourney, models
 from aitre.server.auth import authenticate
 from aitre.server.contract import Operation, load_document, operations
 from aitre.server.errors import ApiError
@@ -139,4 +139,6 @@ def create_app(settings: ServerSettings | None = None, spec_path: Any = BUNDLED_
     )
     app.router.redirect_slashes = False
     app.state.runtime = runtime
+    if settings.faults or settings.answer_log:
+        answerlog.install(app, settings.api_keys, faults=settings.faults, answer_log=settings.answer_log)
     return app

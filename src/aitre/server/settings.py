@@ -48,6 +48,11 @@ class ServerSettings:
     public_base_url: str = ""
     # How many fetches a MidJourney task needs per status step (NOT_START -> SUBMITTED -> IN_PROGRESS -> SUCCESS).
     mj_fetches_per_step: int = 1
+    # Relay tests (`aitre conform --upstream`): answer as a failing upstream when the body names a fault
+    # (`faults.py`), and keep the answers to marked requests for `GET /aitre/answers` (`answerlog.py`).
+    # Both off by default: a normal server never fails on purpose and keeps nothing.
+    faults: bool = False
+    answer_log: bool = False
 
     def __post_init__(self) -> None:
         if not self.api_keys:

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from aitre.conform.events import CheckFinished, Event, RunFinished, RunStarted, SchemaProgress
 from aitre.conform.failures import Severity
+from aitre.conform.report.fidelity import print_fidelity
 from aitre.conform.results import CELL_ORDER, CheckResult, Outcome, RunReport
 
 SYMBOLS = {Outcome.PASS: ("✓", "green"), Outcome.FAIL: ("✗", "bold red"), Outcome.WARN: ("!", "dark_orange"),
@@ -140,9 +141,10 @@ def print_report(report: RunReport, console: Console, report_dir: str | None = N
         console.print(Text(f"incomplete: {reason}", style="bold red"))
     if report.unsupported_operations:
         console.print(Text(f"not supported: {', '.join(report.unsupported_operations)}", style="dim"))
+    print_fidelity(report.fidelity, console)
     counts = report.counts()
-    violations = len(report.violations)
-    warnings = len(report.warnings)
+    violations = len(report.violations) + (report.fidelity.violations if report.fidelity else 0)
+    warnings = len(report.warnings) + (report.fidelity.warnings if report.fidelity else 0)
     summary = Text.assemble(
         (f"{violations} violation{'s' if violations != 1 else ''}", "bold red" if violations else "bold green"),
         " · ",

@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 
 from aitre.conform.failures import Severity
+from aitre.conform.report.fidelity import fidelity_html
 from aitre.conform.results import CELL_ORDER, FailureRecord, Outcome, RunReport
 
 _STYLE = """
@@ -87,6 +88,7 @@ def render_html(report: RunReport) -> str:
         + f"<h2>Matrix</h2>{_matrix(report)}"
         + (f"<h2>Violations</h2>{failures}" if failures else "<h2>Violations</h2><p>None.</p>")
         + (f"<h2>Warnings</h2><p>Differences that break no correct client.</p>{warnings}" if warnings else "")
+        + fidelity_html(report.fidelity)
         + f"<h2>All checks</h2><table>{rules}</table></body></html>\n"
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aitre import __version__
+from aitre.conform.report.fidelity import fidelity_dict
 from aitre.conform.results import RunReport
 
 
@@ -57,6 +58,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             for result in report.results
         ],
         "failures": [asdict(failure) for result in report.results for failure in result.failures],
+        "fidelity": fidelity_dict(report.fidelity),
     }
 
 

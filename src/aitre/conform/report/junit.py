@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from aitre.conform.report.fidelity import fidelity_junit
 from aitre.conform.results import Outcome, RunReport
 
 
@@ -41,6 +42,7 @@ def junit_tree(report: RunReport) -> ET.ElementTree:
                 )
             elif result.outcome in (Outcome.SKIPPED, Outcome.NOT_SUPPORTED):
                 ET.SubElement(case, "skipped", message=f"{result.outcome.value}: {result.reason}".strip(": "))
+    fidelity_junit(root, report.fidelity)
     ET.indent(root)
     return ET.ElementTree(root)
 
