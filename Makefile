@@ -35,7 +35,7 @@ check-generated: setup
 	$(BIN)/aitre generate --check
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 
 # mypy --strict over src/aitre ([tool.mypy] in pyproject.toml; the generated code is exempt).
 typecheck: setup

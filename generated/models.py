@@ -685,15 +685,6 @@ class CreateEmbeddingRequest(BaseModel):
     """
 
 
-class ImageEditInputImages(RootModel[list[bytes]]):
-    root: Annotated[
-        list[bytes], Field(max_length=16, min_length=1, title="ImageEditInputImages")
-    ]
-    """
-    Several pictures, the first of which the mask applies to.
-    """
-
-
 class CreateImageVariationRequest(BaseModel):
     """
     The multipart form of a variation request: new pictures in the spirit of one input picture. Only DALL·E 2 ever offered this, and OpenAI has retired it, so many relays answer 501.
@@ -2375,6 +2366,22 @@ class WebSearchUserLocation(BaseModel):
     """
 
 
+class V1CompletionsPostRequest(BaseModel):
+    pass
+
+
+class V1ChatCompletionsPostRequest(BaseModel):
+    pass
+
+
+class V1EmbeddingsPostRequest(BaseModel):
+    pass
+
+
+class V1ImagesGenerationsPostRequest(BaseModel):
+    pass
+
+
 class MjSubmitImaginePostResponse(RootModel[ErrorResponse | MjErrorResponse]):
     root: ErrorResponse | MjErrorResponse
     """
@@ -3031,17 +3038,17 @@ class CreateTranscriptionRequest(BaseModel):
     """
     The shape of the answer; see the 200 response for each value's body.
     """
-    stream: bool | None = False
+    stream: bool | None = None
     """
-    When true the transcript is sent as server-sent events while it is produced. `whisper-1` ignores it and answers in one piece.
+    When true the transcript is sent as server-sent events while it is produced. `whisper-1` ignores it and answers in one piece. Left out, or false, the answer comes in one piece. No default is declared, so that generated clients, which send every default, leave the field out.
     """
     temperature: Annotated[float, Field(ge=0.0, le=1.0)] = 0
     """
     Sampling temperature from 0 to 1. At 0 the model raises the temperature by itself, guided by log probabilities, until its quality thresholds are met.
     """
-    timestamp_granularities: list[Literal["word", "segment"]] = ["segment"]
+    timestamp_granularities: list[Literal["word", "segment"]] | None = None
     """
-    Which timestamps to include: `segment`, `word`, or both. Only with `response_format: verbose_json`; word timestamps take extra time, segment timestamps do not. Not available on `gpt-4o-transcribe-diarize`.
+    Which timestamps to include: `segment`, `word`, or both. Only with `response_format: verbose_json`; word timestamps take extra time, segment timestamps do not. Not available on `gpt-4o-transcribe-diarize`. Left out, `segment`; the field needs `response_format: verbose_json`.
     """
 
 
@@ -3659,29 +3666,29 @@ class CreateImageEditRequest(BaseModel):
     The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type. The upstream's per-model limits are model policy that this schema does not state (spec G8: multipart schemas carry no `if`/`then` rules): DALL·E 3 does not edit; DALL·E 2 takes prompts of at most 1000 characters, the three square sizes or `auto`, and does not stream; the gpt-image-1 models (also what an omitted model stands for) take 1024x1024, 1536x1024, 1024x1536 or `auto`; no GPT image model saves a transparent background as `jpeg`; Flux does not stream. A relay may refuse such combinations with 400 naming the field, or pass them upstream.
     """
 
-    image: bytes | ImageEditInputImages
+    image: Annotated[list[bytes], Field(max_length=16, min_length=1)]
     """
-    The picture or pictures to edit. The GPT image models take up to 16 `png`, `webp` or `jpg` files under 50 MB each; DALL·E 2 takes one square `png` under 4 MB. Several files are sent as repeated parts; the OpenAI SDK names those parts `image[]`, and the relay accepts either spelling.
+    The picture or pictures to edit, one file part each (a single picture is a single part). The GPT image models take up to 16 `png`, `webp` or `jpg` files under 50 MB each; DALL·E 2 takes one square `png` under 4 MB. The mask applies to the first picture. The OpenAI SDK names the parts `image[]` when it sends several, and the relay accepts either spelling.
     """
     prompt: Annotated[str, Field(max_length=32000, min_length=1)]
     """
     What the edited picture should show. Up to 32000 characters for the GPT image models and 1000 for DALL·E 2.
     """
-    background: Literal["transparent", "opaque", "auto"] | None = "auto"
+    background: Literal["transparent", "opaque", "auto"] | None = None
     """
-    Background of the result for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto`.
+    Background of the result for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto`. Left out, `auto`.
     """
     complexity: Literal["low", "medium", "high"] | None = None
     """
     How much planning the model does before rendering, separate from `quality`; absent keeps the model's setting.
     """
-    frame_count: Annotated[int | None, Field(ge=2, le=16)] = 9
+    frame_count: Annotated[int | None, Field(ge=2, le=16)] = None
     """
-    Number of frames of an animated GIF result. Only meaningful with `output_format: gif`.
+    Number of frames of an animated GIF result. Only meaningful with `output_format: gif`. Left out, 9 frames.
     """
-    frame_duration_ms: Annotated[int | None, Field(ge=0)] = 200
+    frame_duration_ms: Annotated[int | None, Field(ge=0)] = None
     """
-    Delay between GIF frames in milliseconds, rounded to 10 ms steps. Only with `output_format: gif`.
+    Delay between GIF frames in milliseconds, rounded to 10 ms steps. Only with `output_format: gif`. Left out, 200 ms.
     """
     input_fidelity: Literal["high", "low"] | None = None
     """
@@ -3703,17 +3710,17 @@ class CreateImageEditRequest(BaseModel):
     """
     How many edited versions to return.
     """
-    output_compression: Annotated[int | None, Field(ge=0, le=100)] = 100
+    output_compression: Annotated[int | None, Field(ge=0, le=100)] = None
     """
-    Compression in percent for `jpeg` and `webp` output; 100 keeps the most detail.
+    Compression in percent for `jpeg` and `webp` output; 100 keeps the most detail. Left out, 100.
     """
-    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = "png"
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = None
     """
-    File format of the returned pictures, for the GPT image models.
+    File format of the returned pictures, for the GPT image models. Left out, `png`.
     """
-    partial_images: Annotated[int | None, Field(ge=0, le=3)] = 0
+    partial_images: Annotated[int | None, Field(ge=0, le=3)] = None
     """
-    With `stream`, how many intermediate renderings to send before the final one (0 = final only).
+    With `stream`, how many intermediate renderings to send before the final one (0 = final only). Left out, no partial pictures.
     """
     quality: (
         Literal["low", "medium", "high", "xhigh", "max", "auto", "standard"] | None
@@ -3721,9 +3728,9 @@ class CreateImageEditRequest(BaseModel):
     """
     Rendering quality; `standard` is the only level DALL·E 2 knows, `auto` picks per model.
     """
-    response_format: Literal["url", "b64_json"] | None = "url"
+    response_format: Literal["url", "b64_json"] | None = None
     """
-    DALL·E 2 only: a temporary link (`url`) or base64 bytes (`b64_json`). The GPT image models always return base64.
+    DALL·E 2 only: a temporary link (`url`) or base64 bytes (`b64_json`). The GPT image models always return base64. Left out, `url`.
     """
     safety_identifier: str | None = None
     """
@@ -3739,9 +3746,9 @@ class CreateImageEditRequest(BaseModel):
     """
     Size of the result as `WIDTHxHEIGHT`, or `auto`. DALL·E 2 takes 256x256, 512x512 or 1024x1024; the GPT image models 1024x1024, 1536x1024, 1024x1536 or `auto`, and the newest of them other multiples of 16.
     """
-    stream: bool | None = False
+    stream: bool | None = None
     """
-    When true the answer is a server-sent event stream of `image_edit.partial_image` events followed by one `image_edit.completed` event.
+    When true the answer is a server-sent event stream of `image_edit.partial_image` events followed by one `image_edit.completed` event. Left out, or false, the answer is one JSON object. No default is declared, so that generated clients, which send every default, leave the field out.
     """
     svg: ImageSvgOptions | None = None
     """
@@ -3766,41 +3773,41 @@ class CreateImageRequest(BaseModel):
     """
     The image model. When it is left out or null the relay picks its default image model (the OpenAI format falls back to `dall-e-2`), so send it explicitly.
     """
-    background: Literal["transparent", "opaque", "auto"] | None = "auto"
+    background: Literal["transparent", "opaque", "auto"] | None = None
     """
-    Background of the picture for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto` to let the model choose.
+    Background of the picture for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto` to let the model choose. Left out, `auto`.
     """
     complexity: Literal["low", "medium", "high"] | None = None
     """
     How much planning the model does before rendering, separate from `quality`. Absent or null keeps the model's own setting.
     """
-    frame_count: Annotated[int | None, Field(ge=2, le=16)] = 9
+    frame_count: Annotated[int | None, Field(ge=2, le=16)] = None
     """
-    Number of frames of an animated GIF. Only meaningful with `output_format: gif`.
+    Number of frames of an animated GIF. Only meaningful with `output_format: gif`. Left out, 9 frames.
     """
-    frame_duration_ms: Annotated[int | None, Field(ge=0)] = 200
+    frame_duration_ms: Annotated[int | None, Field(ge=0)] = None
     """
-    Delay between GIF frames in milliseconds. The encoder rounds it to 10 ms steps. Only meaningful with `output_format: gif`.
+    Delay between GIF frames in milliseconds. The encoder rounds it to 10 ms steps. Only meaningful with `output_format: gif`. Left out, 200 ms.
     """
-    moderation: Literal["low", "auto"] | None = "auto"
+    moderation: Literal["low", "auto"] | None = None
     """
-    Content filtering strength for the GPT image models; `low` filters less than the default `auto`.
+    Content filtering strength for the GPT image models; `low` filters less than the default `auto`. Left out, `auto`.
     """
     n: Annotated[int | None, Field(ge=1, le=10)] = 1
     """
     How many pictures to make. DALL·E 3 makes exactly one.
     """
-    output_compression: Annotated[int | None, Field(ge=0, le=100)] = 100
+    output_compression: Annotated[int | None, Field(ge=0, le=100)] = None
     """
-    Compression in percent for `jpeg` and `webp` output of the GPT image models; 100 keeps the most detail.
+    Compression in percent for `jpeg` and `webp` output of the GPT image models; 100 keeps the most detail. Left out, 100.
     """
-    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = "png"
+    output_format: Literal["png", "webp", "jpeg", "gif", "svg"] | None = None
     """
-    File format of the returned pictures, for the GPT image models. `gif` and `svg` need preview access upstream.
+    File format of the returned pictures, for the GPT image models. `gif` and `svg` need preview access upstream. Left out, `png`.
     """
-    partial_images: Annotated[int | None, Field(ge=0, le=3)] = 0
+    partial_images: Annotated[int | None, Field(ge=0, le=3)] = None
     """
-    With `stream`, how many intermediate renderings to send before the final one. 0 sends only the final picture. The final picture can arrive before all partials if it is ready first.
+    With `stream`, how many intermediate renderings to send before the final one. 0 sends only the final picture. The final picture can arrive before all partials if it is ready first. Left out, no partial pictures.
     """
     quality: (
         Literal["low", "medium", "high", "xhigh", "max", "auto", "standard", "hd"]
@@ -3809,9 +3816,9 @@ class CreateImageRequest(BaseModel):
     """
     Rendering quality. `low`, `medium` and `high` (and on newer models `xhigh` and `max`) apply to the GPT image models, `standard` and `hd` to DALL·E 3, and `auto` picks per model.
     """
-    response_format: Literal["url", "b64_json"] | None = "url"
+    response_format: Literal["url", "b64_json"] | None = None
     """
-    How DALL·E and Flux return each picture: a temporary link (`url`, valid for about an hour) or the bytes in base64 (`b64_json`). The GPT image models ignore it and always return base64.
+    How DALL·E and Flux return each picture: a temporary link (`url`, valid for about an hour) or the bytes in base64 (`b64_json`). The GPT image models ignore it and always return base64. Left out, `url`.
     """
     safety_identifier: str | None = None
     """
@@ -3831,9 +3838,9 @@ class CreateImageRequest(BaseModel):
     """
     When true (GPT image models only) the answer is a server-sent event stream of `image_generation.partial_image` events followed by one `image_generation.completed` event.
     """
-    style: Literal["vivid", "natural"] | None = "vivid"
+    style: Literal["vivid", "natural"] | None = None
     """
-    DALL·E 3 only: `vivid` leans towards dramatic, hyper-real pictures, `natural` towards plainer ones. Other models ignore it; describe the style in the prompt instead.
+    DALL·E 3 only: `vivid` leans towards dramatic, hyper-real pictures, `natural` towards plainer ones. Other models ignore it; describe the style in the prompt instead. Left out, `vivid`.
     """
     svg: ImageSvgOptions | None = None
     """
@@ -4184,9 +4191,9 @@ class CreateChatCompletionRequest(BaseModel):
     """
     How many alternative replies to generate. Tokens of every choice are billed.
     """
-    parallel_tool_calls: bool = True
+    parallel_tool_calls: bool | None = None
     """
-    When false, the model calls at most one tool per reply.
+    When false, the model calls at most one tool per reply. Left out, tools may be called in parallel.
     """
     prediction: ChatCompletionPredictionContent | None = None
     """
@@ -4231,9 +4238,9 @@ class CreateChatCompletionRequest(BaseModel):
     """
     Ask for repeatable sampling. Requests with the same seed and parameters should give the same reply, on a best-effort basis only; compare `system_fingerprint` to notice backend changes.
     """
-    service_tier: (
-        Literal["auto", "default", "flex", "scale", "priority", "fast"] | None
-    ) = "auto"
+    service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = (
+        None
+    )
     """
     The processing tier to ask for. The tier actually used is reported in the response's `service_tier`, which may differ. Not set means `auto`.
     """
@@ -4241,9 +4248,9 @@ class CreateChatCompletionRequest(BaseModel):
     """
     Up to four sequences at which generation ends. The returned text does not include the sequence.
     """
-    store: bool | None = False
+    store: bool | None = None
     """
-    When true, the upstream keeps this request and its reply for later evaluation or distillation.
+    When true, the upstream keeps this request and its reply for later evaluation or distillation. Left out, nothing is stored.
     """
     stream: bool | None = False
     """
@@ -4285,9 +4292,9 @@ class CreateChatCompletionRequest(BaseModel):
     """
     An opaque id of the end user. Upstream it is being split into `safety_identifier` (abuse tracing) and `prompt_cache_key` (cache routing).
     """
-    verbosity: Literal["low", "medium", "high"] | None = "medium"
+    verbosity: Literal["low", "medium", "high"] | None = None
     """
-    How terse (`low`) or detailed (`high`) the reply should be.
+    How terse (`low`) or detailed (`high`) the reply should be. Left out, `medium`.
     """
     web_search_options: WebSearchOptions | None = None
     """

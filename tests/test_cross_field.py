@@ -1,7 +1,7 @@
 """Cross-field rules of the request schemas (DECISIONS G8).
 
 Each rule rejects its bad combination through the bundled spec, and only because of the rule (the same
-schema without its `allOf` accepts it); the reference server answers that body with 400 naming the same
+schema without the rules beside its `$ref` accepts it); the reference server answers that body with 400 naming the same
 field; and on a table of sample bodies the spec and the server's own checks (`SEMANTIC_CHECKS`) agree.
 """
 
@@ -30,32 +30,55 @@ TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type"
 FUNCTION = {"name": "lookup", "parameters": {"type": "object"}}
 
 
-def _request_bodies() -> dict[str, tuple[str, str, str]]:
-    """operationId -> (path, media type, request schema name), read from the bundle."""
-    found: dict[str, tuple[str, str, str]] = {}
+def _request_bodies() -> dict[str, tuple[str, str, str, str]]:
+    """operationId -> (path, media type, request schema name, pointer to the body schema), read from the bundle."""
+    found: dict[str, tuple[str, str, str, str]] = {}
     for path, item in DOCUMENT["paths"].items():
-        for operation in item.values():
+        for method, operation in item.items():
             if not isinstance(operation, dict) or "requestBody" not in operation:
                 continue
             for media, content in operation["requestBody"]["content"].items():
                 ref = content["schema"].get("$ref", "")
                 if ref.startswith("#/components/schemas/"):
-                    found[operation["operationId"]] = (path, media, ref.rsplit("/", 1)[1])
+                    escaped = path.replace("~", "~0").replace("/", "~1")
+                    pointer = f"#/paths/{escaped}/{method}/requestBody/content/{media.replace('/', '~1')}/schema"
+                    found[operation["operationId"]] = (path, media, ref.rsplit("/", 1)[1], pointer)
     return found
 
 
 BODIES = _request_bodies()
+# The keywords of a body schema that make up its rules (DECISIONS G8): a list of them, or one written directly.
+RULE_KEYWORDS = ("allOf", "if", "then", "else", "description", "x-aitre-policy")
+
+
+def _body_schema(document: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    """The request-body schema of an operation in `document`: the `$ref` to its component and the rules beside it."""
+    path, media = BODIES[operation_id][:2]
+    for operation in document["paths"][path].values():
+        if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+            schema: dict[str, Any] = operation["requestBody"]["content"][media]["schema"]
+            return schema
+    raise KeyError(operation_id)
+
+
+def _rules(operation_id: str) -> list[dict[str, Any]]:
+    """The rule blocks of an operation's request body, where the spec keeps them: beside the body's `$ref`."""
+    schema = _body_schema(DOCUMENT, operation_id)
+    if "if" in schema:
+        return [schema]
+    rules: list[dict[str, Any]] = schema.get("allOf", [])
+    return rules
 
 
 @cache
 def _validator(operation_id: str, with_rules: bool) -> jsonschema_rs.Validator:
-    """The operation's request schema, as the bundle has it or with its top-level `allOf` (the rules) removed."""
+    """The operation's request-body schema, as the bundle has it or with the rules beside its `$ref` removed."""
     document = DOCUMENT if with_rules else copy.deepcopy(DOCUMENT)
-    name = BODIES[operation_id][2]
     if not with_rules:
-        document["components"]["schemas"][name].pop("allOf", None)
-    root = {key: value for key, value in document.items() if key != "paths"}
-    return jsonschema_rs.validator_for({**root, "$schema": DRAFT, "$ref": f"#/components/schemas/{name}"})
+        for keyword in RULE_KEYWORDS:
+            _body_schema(document, operation_id).pop(keyword, None)
+    # The whole document is the root, so the pointer into paths and the component $refs all resolve.
+    return jsonschema_rs.validator_for({**document, "$schema": DRAFT, "$ref": BODIES[operation_id][3]})
 
 
 def _spec_params(operation_id: str, body: dict[str, Any]) -> list[str]:
@@ -84,7 +107,7 @@ def _image(**fields: Any) -> dict[str, Any]:
 
 
 def _edit(**fields: Any) -> dict[str, Any]:
-    return {"image": BINARY, "prompt": "Add a hat", **fields}
+    return {"image": [BINARY], "prompt": "Add a hat", **fields}
 
 
 def _speech(**fields: Any) -> dict[str, Any]:
@@ -250,10 +273,14 @@ def test_every_operation_with_server_checks_has_rules_and_samples() -> None:
     covered = {operation_id for operation_id, *_ in RULES}
     assert covered == set(SEMANTIC_CHECKS) - MULTIPART
     for operation_id in covered:
-        rules = DOCUMENT["components"]["schemas"][BODIES[operation_id][2]]["allOf"]
+        rules = _rules(operation_id)
+        assert rules, operation_id
         assert all(rule.get("x-aitre-policy") in ("model", "combination") for rule in rules), operation_id
-    for operation_id in MULTIPART:  # schemathesis cannot judge a form with a file against if/then rules
+        assert all(rule.get("description") and "if" in rule for rule in rules), operation_id
+    for operation_id in SEMANTIC_CHECKS:  # rules inside a component make openapi-generator crash (DECISIONS G8)
         assert "allOf" not in DOCUMENT["components"]["schemas"][BODIES[operation_id][2]], operation_id
+    for operation_id in MULTIPART:  # schemathesis cannot judge a form with a file against if/then rules
+        assert _rules(operation_id) == [], operation_id
 
 
 @pytest.mark.parametrize("model", ["gpt-image-1", "dall-e-3", "chatgpt-image-latest", "flux"])
@@ -315,7 +342,7 @@ def _form_value(value: Any) -> str:
 @pytest.mark.parametrize(("operation_id", "bad", "param"), [(op, bad, param) for op, _, bad, param in RULES])
 def test_server_400_names_the_field(server: TestClient, operation_id: str, bad: dict[str, Any], param: str) -> None:
     """Through HTTP the body meets the spec-driven validator first; its 400 must name the rule's field."""
-    path, media, _ = BODIES[operation_id]
+    path, media = BODIES[operation_id][:2]
     if media == "multipart/form-data":
         fields = {key: _form_value(value) for key, value in bad.items() if value != BINARY}
         response = server.post(path, data=fields, files={"image": ("in.png", b"\x89PNG\r\n\x1a\n", "image/png")})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -131,18 +132,31 @@ RULE_BLOCK = {
 }
 
 
+def _body_rules(document: dict) -> list:
+    """The rule list beside the `$ref` of the completions request body (DECISIONS G8)."""
+    rules: list = document["post"]["requestBody"]["content"]["application/json"]["schema"]["allOf"]
+    return rules
+
+
 def test_properties_under_conditional_keywords_need_no_description(spec_copy: SpecCopy) -> None:
-    spec_copy.edit(REQUEST, lambda d: d["allOf"].append(RULE_BLOCK))
+    spec_copy.edit(COMPLETIONS, lambda d: _body_rules(d).append(RULE_BLOCK))
     assert problems_of(spec_copy) == []
 
 
-def test_conditional_rule_on_an_undeclared_property(spec_copy: SpecCopy) -> None:
+# Rules beside a body's `$ref` name the component's properties; a component may also hold rules of its own.
+@pytest.mark.parametrize(
+    ("relative", "add"),
+    [(COMPLETIONS, lambda d, block: _body_rules(d).append(block)),
+     (REQUEST, lambda d, block: d.setdefault("allOf", []).append(block))],
+    ids=["beside-the-ref", "in-the-component"],
+)
+def test_conditional_rule_on_an_undeclared_property(spec_copy: SpecCopy, relative: str, add: Any) -> None:
     """`then: {properties: {bset_of: ...}}` would constrain nothing; the name must be declared."""
     block = {**RULE_BLOCK, "then": {"properties": {"bset_of": {"maximum": 1}}, "required": ["ghost"]}}
-    spec_copy.edit(REQUEST, lambda d: d["allOf"].append(block))
+    spec_copy.edit(relative, lambda d: add(d, block))
     found = problems_of(spec_copy, "conditional-properties")
     assert sorted(p.message.split("'")[1] for p in found) == ["bset_of", "ghost"]
-    assert {p.file.endswith(REQUEST) and p.line > 0 for p in found} == {True}
+    assert {p.file.endswith(relative) and p.line > 0 for p in found} == {True}
     assert [p for p in problems_of(spec_copy) if p.rule != "conditional-properties"] == []
 
 

@@ -781,10 +781,7 @@ export interface components {
             index: number;
             /** @description Identifier of the call, sent with its first fragment. */
             id?: string | null;
-            /**
-             * @description The kind of tool; only `function` is streamed this way.
-             * @enum {string|null}
-             */
+            /** @description The kind of tool; only `function` is streamed this way. */
             type?: "function" | null;
             /** @description The function name and the next piece of its arguments. */
             function?: components["schemas"]["ChatCompletionChunkFunctionCall"] | null;
@@ -1488,10 +1485,7 @@ export interface components {
              * @default 1
              */
             n?: number | null;
-            /**
-             * @description When false, the model calls at most one tool per reply.
-             * @default true
-             */
+            /** @description When false, the model calls at most one tool per reply. Left out, tools may be called in parallel. */
             parallel_tool_calls?: boolean;
             /** @description Text the reply is expected to largely repeat (for example a file being lightly edited). Supplying it can make generation faster; unused predicted tokens are still billed. */
             prediction?: components["schemas"]["ChatCompletionPredictionContent"] | null;
@@ -1507,14 +1501,10 @@ export interface components {
             /**
              * @deprecated
              * @description Older control of how long cached prefixes are kept: only in memory, or up to 24 hours. Superseded by `prompt_cache_options.ttl`.
-             * @enum {string|null}
              */
-            prompt_cache_retention?: "in_memory" | "24h" | null;
-            /**
-             * @description For reasoning models, how much hidden thinking to spend before answering. Less effort answers sooner with fewer reasoning tokens. Which values a model accepts, and its default, vary by model.
-             * @enum {string|null}
-             */
-            reasoning_effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
+            prompt_cache_retention?: ("in_memory" | "24h") | null;
+            /** @description For reasoning models, how much hidden thinking to spend before answering. Less effort answers sooner with fewer reasoning tokens. Which values a model accepts, and its default, vary by model. */
+            reasoning_effort?: ("none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max") | null;
             /** @description The shape the reply text must take: free text, any JSON object, or JSON matching a supplied schema. */
             response_format?: components["schemas"]["ChatCompletionResponseFormat"];
             /** @description A stable, preferably hashed id of the end user, passed upstream so that policy violations can be traced to one user rather than the whole key. */
@@ -1524,20 +1514,14 @@ export interface components {
              * @description Ask for repeatable sampling. Requests with the same seed and parameters should give the same reply, on a best-effort basis only; compare `system_fingerprint` to notice backend changes.
              */
             seed?: number | null;
-            /**
-             * @description The processing tier to ask for. The tier actually used is reported in the response's `service_tier`, which may differ. Not set means `auto`.
-             * @default auto
-             */
+            /** @description The processing tier to ask for. The tier actually used is reported in the response's `service_tier`, which may differ. Not set means `auto`. */
             service_tier?: components["schemas"]["ServiceTier"] | null;
             /**
              * @description Up to four sequences at which generation ends. The returned text does not include the sequence.
              * @default null
              */
             stop?: string | string[] | null;
-            /**
-             * @description When true, the upstream keeps this request and its reply for later evaluation or distillation.
-             * @default false
-             */
+            /** @description When true, the upstream keeps this request and its reply for later evaluation or distillation. Left out, nothing is stored. */
             store?: boolean | null;
             /**
              * @description When true the reply is sent as server-sent events, one `chat.completion.chunk` per event, ending with `data: [DONE]`.
@@ -1568,12 +1552,8 @@ export interface components {
              * @description An opaque id of the end user. Upstream it is being split into `safety_identifier` (abuse tracing) and `prompt_cache_key` (cache routing).
              */
             user?: string;
-            /**
-             * @description How terse (`low`) or detailed (`high`) the reply should be.
-             * @default medium
-             * @enum {string|null}
-             */
-            verbosity?: "low" | "medium" | "high" | null;
+            /** @description How terse (`low`) or detailed (`high`) the reply should be. Left out, `medium`. */
+            verbosity?: ("low" | "medium" | "high") | null;
             /** @description Lets search-capable models look things up on the web before answering. */
             web_search_options?: components["schemas"]["WebSearchOptions"];
         };
@@ -1739,36 +1719,20 @@ export interface components {
          * @description The multipart form of an image edit. `image` and `prompt` are required. Text fields are plain form fields; a file field carries the picture's bytes and its own content type. The upstream's per-model limits are model policy that this schema does not state (spec G8: multipart schemas carry no `if`/`then` rules): DALL·E 3 does not edit; DALL·E 2 takes prompts of at most 1000 characters, the three square sizes or `auto`, and does not stream; the gpt-image-1 models (also what an omitted model stands for) take 1024x1024, 1536x1024, 1024x1536 or `auto`; no GPT image model saves a transparent background as `jpeg`; Flux does not stream. A relay may refuse such combinations with 400 naming the field, or pass them upstream.
          */
         CreateImageEditRequest: {
-            /** @description The picture or pictures to edit. The GPT image models take up to 16 `png`, `webp` or `jpg` files under 50 MB each; DALL·E 2 takes one square `png` under 4 MB. Several files are sent as repeated parts; the OpenAI SDK names those parts `image[]`, and the relay accepts either spelling. */
-            image: string | string[];
+            /** @description The picture or pictures to edit, one file part each (a single picture is a single part). The GPT image models take up to 16 `png`, `webp` or `jpg` files under 50 MB each; DALL·E 2 takes one square `png` under 4 MB. The mask applies to the first picture. The OpenAI SDK names the parts `image[]` when it sends several, and the relay accepts either spelling. */
+            image: string[];
             /** @description What the edited picture should show. Up to 32000 characters for the GPT image models and 1000 for DALL·E 2. */
             prompt: string;
-            /**
-             * @description Background of the result for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto`.
-             * @default auto
-             * @enum {string|null}
-             */
-            background?: "transparent" | "opaque" | "auto" | null;
-            /**
-             * @description How much planning the model does before rendering, separate from `quality`; absent keeps the model's setting.
-             * @enum {string|null}
-             */
-            complexity?: "low" | "medium" | "high" | null;
-            /**
-             * @description Number of frames of an animated GIF result. Only meaningful with `output_format: gif`.
-             * @default 9
-             */
+            /** @description Background of the result for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto`. Left out, `auto`. */
+            background?: ("transparent" | "opaque" | "auto") | null;
+            /** @description How much planning the model does before rendering, separate from `quality`; absent keeps the model's setting. */
+            complexity?: ("low" | "medium" | "high") | null;
+            /** @description Number of frames of an animated GIF result. Only meaningful with `output_format: gif`. Left out, 9 frames. */
             frame_count?: number | null;
-            /**
-             * @description Delay between GIF frames in milliseconds, rounded to 10 ms steps. Only with `output_format: gif`.
-             * @default 200
-             */
+            /** @description Delay between GIF frames in milliseconds, rounded to 10 ms steps. Only with `output_format: gif`. Left out, 200 ms. */
             frame_duration_ms?: number | null;
-            /**
-             * @description How closely the result keeps the look of the input pictures, faces in particular. `high` costs more; models that do not support it ignore or reject it. Defaults to `low` where supported.
-             * @enum {string|null}
-             */
-            input_fidelity?: "high" | "low" | null;
+            /** @description How closely the result keeps the look of the input pictures, faces in particular. `high` costs more; models that do not support it ignore or reject it. Defaults to `low` where supported. */
+            input_fidelity?: ("high" | "low") | null;
             /**
              * Format: binary
              * @description A transparent PNG, the size of the first picture, drawn over it to show what to change. Newer GPT image models only; cannot be combined with `mask`.
@@ -1786,34 +1750,19 @@ export interface components {
              * @default 1
              */
             n?: number | null;
-            /**
-             * @description Compression in percent for `jpeg` and `webp` output; 100 keeps the most detail.
-             * @default 100
-             */
+            /** @description Compression in percent for `jpeg` and `webp` output; 100 keeps the most detail. Left out, 100. */
             output_compression?: number | null;
-            /**
-             * @description File format of the returned pictures, for the GPT image models.
-             * @default png
-             * @enum {string|null}
-             */
-            output_format?: "png" | "webp" | "jpeg" | "gif" | "svg" | null;
-            /**
-             * @description With `stream`, how many intermediate renderings to send before the final one (0 = final only).
-             * @default 0
-             */
+            /** @description File format of the returned pictures, for the GPT image models. Left out, `png`. */
+            output_format?: ("png" | "webp" | "jpeg" | "gif" | "svg") | null;
+            /** @description With `stream`, how many intermediate renderings to send before the final one (0 = final only). Left out, no partial pictures. */
             partial_images?: number | null;
             /**
              * @description Rendering quality; `standard` is the only level DALL·E 2 knows, `auto` picks per model.
              * @default auto
-             * @enum {string|null}
              */
-            quality?: "low" | "medium" | "high" | "xhigh" | "max" | "auto" | "standard" | null;
-            /**
-             * @description DALL·E 2 only: a temporary link (`url`) or base64 bytes (`b64_json`). The GPT image models always return base64.
-             * @default url
-             * @enum {string|null}
-             */
-            response_format?: "url" | "b64_json" | null;
+            quality?: ("low" | "medium" | "high" | "xhigh" | "max" | "auto" | "standard") | null;
+            /** @description DALL·E 2 only: a temporary link (`url`) or base64 bytes (`b64_json`). The GPT image models always return base64. Left out, `url`. */
+            response_format?: ("url" | "b64_json") | null;
             /** @description A stable, preferably hashed end-user id for abuse monitoring; wins over `user` when not empty. */
             safety_identifier?: string | null;
             /**
@@ -1827,10 +1776,7 @@ export interface components {
              * @example 512x512
              */
             size?: string | null;
-            /**
-             * @description When true the answer is a server-sent event stream of `image_edit.partial_image` events followed by one `image_edit.completed` event.
-             * @default false
-             */
+            /** @description When true the answer is a server-sent event stream of `image_edit.partial_image` events followed by one `image_edit.completed` event. Left out, or false, the answer is one JSON object. No default is declared, so that generated clients, which send every default, leave the field out. */
             stream?: boolean | null;
             /** @description Options for `output_format: svg`, sent as bracketed form fields such as `svg[model]`; leave out for every other format. */
             svg?: components["schemas"]["ImageSvgOptions"] | null;
@@ -1846,66 +1792,34 @@ export interface components {
             prompt: string;
             /** @description The image model. When it is left out or null the relay picks its default image model (the OpenAI format falls back to `dall-e-2`), so send it explicitly. */
             model?: components["schemas"]["ImageModel"] | null;
-            /**
-             * @description Background of the picture for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto` to let the model choose.
-             * @default auto
-             * @enum {string|null}
-             */
-            background?: "transparent" | "opaque" | "auto" | null;
-            /**
-             * @description How much planning the model does before rendering, separate from `quality`. Absent or null keeps the model's own setting.
-             * @enum {string|null}
-             */
-            complexity?: "low" | "medium" | "high" | null;
-            /**
-             * @description Number of frames of an animated GIF. Only meaningful with `output_format: gif`.
-             * @default 9
-             */
+            /** @description Background of the picture for the GPT image models: `transparent` (needs `png` or `webp` output), `opaque`, or `auto` to let the model choose. Left out, `auto`. */
+            background?: ("transparent" | "opaque" | "auto") | null;
+            /** @description How much planning the model does before rendering, separate from `quality`. Absent or null keeps the model's own setting. */
+            complexity?: ("low" | "medium" | "high") | null;
+            /** @description Number of frames of an animated GIF. Only meaningful with `output_format: gif`. Left out, 9 frames. */
             frame_count?: number | null;
-            /**
-             * @description Delay between GIF frames in milliseconds. The encoder rounds it to 10 ms steps. Only meaningful with `output_format: gif`.
-             * @default 200
-             */
+            /** @description Delay between GIF frames in milliseconds. The encoder rounds it to 10 ms steps. Only meaningful with `output_format: gif`. Left out, 200 ms. */
             frame_duration_ms?: number | null;
-            /**
-             * @description Content filtering strength for the GPT image models; `low` filters less than the default `auto`.
-             * @default auto
-             * @enum {string|null}
-             */
-            moderation?: "low" | "auto" | null;
+            /** @description Content filtering strength for the GPT image models; `low` filters less than the default `auto`. Left out, `auto`. */
+            moderation?: ("low" | "auto") | null;
             /**
              * @description How many pictures to make. DALL·E 3 makes exactly one.
              * @default 1
              */
             n?: number | null;
-            /**
-             * @description Compression in percent for `jpeg` and `webp` output of the GPT image models; 100 keeps the most detail.
-             * @default 100
-             */
+            /** @description Compression in percent for `jpeg` and `webp` output of the GPT image models; 100 keeps the most detail. Left out, 100. */
             output_compression?: number | null;
-            /**
-             * @description File format of the returned pictures, for the GPT image models. `gif` and `svg` need preview access upstream.
-             * @default png
-             * @enum {string|null}
-             */
-            output_format?: "png" | "webp" | "jpeg" | "gif" | "svg" | null;
-            /**
-             * @description With `stream`, how many intermediate renderings to send before the final one. 0 sends only the final picture. The final picture can arrive before all partials if it is ready first.
-             * @default 0
-             */
+            /** @description File format of the returned pictures, for the GPT image models. `gif` and `svg` need preview access upstream. Left out, `png`. */
+            output_format?: ("png" | "webp" | "jpeg" | "gif" | "svg") | null;
+            /** @description With `stream`, how many intermediate renderings to send before the final one. 0 sends only the final picture. The final picture can arrive before all partials if it is ready first. Left out, no partial pictures. */
             partial_images?: number | null;
             /**
              * @description Rendering quality. `low`, `medium` and `high` (and on newer models `xhigh` and `max`) apply to the GPT image models, `standard` and `hd` to DALL·E 3, and `auto` picks per model.
              * @default auto
-             * @enum {string|null}
              */
-            quality?: "low" | "medium" | "high" | "xhigh" | "max" | "auto" | "standard" | "hd" | null;
-            /**
-             * @description How DALL·E and Flux return each picture: a temporary link (`url`, valid for about an hour) or the bytes in base64 (`b64_json`). The GPT image models ignore it and always return base64.
-             * @default url
-             * @enum {string|null}
-             */
-            response_format?: "url" | "b64_json" | null;
+            quality?: ("low" | "medium" | "high" | "xhigh" | "max" | "auto" | "standard" | "hd") | null;
+            /** @description How DALL·E and Flux return each picture: a temporary link (`url`, valid for about an hour) or the bytes in base64 (`b64_json`). The GPT image models ignore it and always return base64. Left out, `url`. */
+            response_format?: ("url" | "b64_json") | null;
             /** @description A stable, preferably hashed id of your end user, forwarded for abuse monitoring. When set and not empty it wins over `user`. */
             safety_identifier?: string | null;
             /**
@@ -1926,12 +1840,8 @@ export interface components {
              * @default false
              */
             stream?: boolean | null;
-            /**
-             * @description DALL·E 3 only: `vivid` leans towards dramatic, hyper-real pictures, `natural` towards plainer ones. Other models ignore it; describe the style in the prompt instead.
-             * @default vivid
-             * @enum {string|null}
-             */
-            style?: "vivid" | "natural" | null;
+            /** @description DALL·E 3 only: `vivid` leans towards dramatic, hyper-real pictures, `natural` towards plainer ones. Other models ignore it; describe the style in the prompt instead. Left out, `vivid`. */
+            style?: ("vivid" | "natural") | null;
             /** @description Options for `output_format: svg`; leave out for every other format. */
             svg?: components["schemas"]["ImageSvgOptions"] | null;
             /** @description An opaque id of the end user, passed upstream for abuse tracing. Superseded by `safety_identifier`. */
@@ -1960,15 +1870,13 @@ export interface components {
             /**
              * @description Whether each variation comes back as a link valid for about an hour (`url`) or as base64 bytes (`b64_json`).
              * @default url
-             * @enum {string|null}
              */
-            response_format?: "url" | "b64_json" | null;
+            response_format?: ("url" | "b64_json") | null;
             /**
              * @description Edge length of the square results.
              * @default 1024x1024
-             * @enum {string|null}
              */
-            size?: "256x256" | "512x512" | "1024x1024" | null;
+            size?: ("256x256" | "512x512" | "1024x1024") | null;
             /** @description An opaque id of the end user, passed upstream for abuse tracing. */
             user?: string;
         };
@@ -2042,22 +1950,14 @@ export interface components {
             prompt?: string;
             /** @description The shape of the answer; see the 200 response for each value's body. */
             response_format?: components["schemas"]["AudioResponseFormat"];
-            /**
-             * @description When true the transcript is sent as server-sent events while it is produced. `whisper-1` ignores it and answers in one piece.
-             * @default false
-             */
+            /** @description When true the transcript is sent as server-sent events while it is produced. `whisper-1` ignores it and answers in one piece. Left out, or false, the answer comes in one piece. No default is declared, so that generated clients, which send every default, leave the field out. */
             stream?: boolean | null;
             /**
              * @description Sampling temperature from 0 to 1. At 0 the model raises the temperature by itself, guided by log probabilities, until its quality thresholds are met.
              * @default 0
              */
             temperature?: number;
-            /**
-             * @description Which timestamps to include: `segment`, `word`, or both. Only with `response_format: verbose_json`; word timestamps take extra time, segment timestamps do not. Not available on `gpt-4o-transcribe-diarize`.
-             * @default [
-             *       "segment"
-             *     ]
-             */
+            /** @description Which timestamps to include: `segment`, `word`, or both. Only with `response_format: verbose_json`; word timestamps take extra time, segment timestamps do not. Not available on `gpt-4o-transcribe-diarize`. Left out, `segment`; the field needs `response_format: verbose_json`. */
             timestamp_granularities?: ("word" | "segment")[];
         };
         /**
@@ -2473,11 +2373,8 @@ export interface components {
          * @description Reasoning settings for the model that writes SVG markup. They do not change `complexity`.
          */
         ImageSvgReasoning: {
-            /**
-             * @description How much reasoning the SVG author spends before writing. Which levels work depends on that model; null keeps its default.
-             * @enum {string|null}
-             */
-            effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
+            /** @description How much reasoning the SVG author spends before writing. Which levels work depends on that model; null keeps its default. */
+            effort?: ("none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max") | null;
         };
         /**
          * ImageTokenDetails

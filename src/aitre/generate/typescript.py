@@ -9,7 +9,9 @@ from pathlib import Path
 from aitre.node import run_tool
 
 # An `allOf` entry that holds only an `if`/`then` rule (DECISIONS G8) has no TypeScript type, so
-# openapi-typescript intersects the object with `unknown` once per rule. `T & unknown` is `T`.
+# openapi-typescript intersects the object with `unknown` once per rule. `T & unknown` is `T`. The spec
+# now keeps its rules beside the request-body `$ref`s, which openapi-typescript leaves out of the types;
+# this stays for a component that carries rules of its own.
 _UNKNOWN_RULES = re.compile(r"\} & (?:unknown|\(unknown(?: & unknown)+\));$", re.MULTILINE)
 
 

@@ -150,13 +150,35 @@ def conditional_properties(bundle: Bundle) -> Iterator[Problem]:
     misspelt name would make a rule silently vanish.
     """
     for pointer, schema in all_schemas(bundle.document, skip=CONDITIONAL):
-        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        declared = _declared_properties(bundle.document, schema)
+        if declared is None:
             continue
         for where, name in _conditional_names(schema, pointer, inside=False):
-            if name not in schema["properties"]:
+            if name not in declared:
                 yield bundle.problem(
                     where, "conditional-properties", f"{name!r} is not a property declared by this schema"
                 )
+
+
+def _declared_properties(document: dict[str, Any], schema: Any) -> dict[str, Any] | None:
+    """The properties a schema declares, or None when it declares none.
+
+    A request body's rules sit beside the `$ref` to its component (DECISIONS G8), so such a schema
+    declares the properties of the component it refers to.
+    """
+    if not isinstance(schema, dict):
+        return None
+    if isinstance(schema.get("properties"), dict):
+        return dict(schema["properties"])
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        try:
+            target = resolve_pointer(document, ref)
+        except KeyError:
+            return None  # reported by no-dangling-ref
+        if isinstance(target, dict) and isinstance(target.get("properties"), dict):
+            return dict(target["properties"])
+    return None
 
 
 def _conditional_names(schema: dict[str, Any], pointer: Pointer, inside: bool) -> Iterator[tuple[Pointer, str]]:
