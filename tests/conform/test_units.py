@@ -146,3 +146,18 @@ def test_console_lists_every_flagged_check_violations_first_and_ends_with_the_ve
     assert len(flagged) == 30
     assert all(line.startswith("✗") for line in flagged[:15]) and all(line.startswith("!") for line in flagged[15:])
     assert lines[-1].startswith("15 violations · 15 warnings")
+
+
+@pytest.mark.parametrize(("choice", "kept"), [
+    ({"type": "function", "function": {"name": "lookup"}}, True),
+    ({"type": "function", "function": {"name": "other"}}, False),
+    ({"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": [
+        {"type": "function", "function": {"name": "lookup"}}]}}, True),
+    ({"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": [
+        {"type": "function", "function": {"name": "other"}}]}}, False),
+])
+def test_positive_cases_name_only_declared_tools(choice: dict[str, object], kept: bool) -> None:
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+    body = {"model": "m", "messages": [], "tools": [tool], "tool_choice": choice}
+    tame_body(body, "/v1/chat/completions", {}, ConformSettings(base_url="http://x"))
+    assert body["tool_choice"] == (choice if kept else "auto")

@@ -50,23 +50,41 @@ def tame_body(body: dict[str, Any], path: str, models: dict[str, str | None], se
     return swapped
 
 
+def _tool_key(entry: Any) -> tuple[Any, Any]:
+    """(type, name) of a tool, or of a tool named in `tool_choice` / `allowed_tools`."""
+    if not isinstance(entry, dict):
+        return None, None
+    kind = entry.get("type", "function")
+    nested = entry.get(kind)
+    inner: dict[str, Any] = nested if isinstance(nested, dict) else entry
+    return kind, inner.get("name")
+
+
 def _keep_named_choice(body: dict[str, Any], choice: str, offered: str) -> None:
-    """A `tool_choice` / `function_call` that names a function missing from `tools` / `functions` becomes
-    "auto" (or goes, without any): the schema cannot relate the two, the format refuses the mismatch."""
+    """A `tool_choice` / `function_call` naming nothing among `tools` / `functions` becomes "auto" (or goes,
+    without any): the schema cannot relate the two fields, and the format refuses the mismatch. For
+    `allowed_tools`, one of the listed tools must be declared."""
     named = body.get(choice)
-    if not isinstance(named, dict):
-        return
-    wanted = (named.get("function") or {}).get("name") if choice == "tool_choice" else named.get("name")
-    if wanted is None and choice == "tool_choice":
-        return  # allowed_tools and custom choices name no function here
     offered_value = body.get(offered)
     entries: list[Any] = offered_value if isinstance(offered_value, list) else []
-    names = {(entry.get("function") or entry).get("name") for entry in entries if isinstance(entry, dict)}
-    if wanted not in names:
-        if entries:
-            body[choice] = "auto"
+    if not isinstance(named, dict):
+        return
+    if choice == "function_call":
+        wanted = {("function", named.get("name"))}
+        declared = {("function", entry.get("name")) for entry in entries if isinstance(entry, dict)}
+    else:
+        declared = {_tool_key(entry) for entry in entries}
+        if named.get("type") == "allowed_tools":
+            listed = (named.get("allowed_tools") or {}).get("tools")
+            wanted = {_tool_key(entry) for entry in listed} if isinstance(listed, list) else set()
         else:
-            del body[choice]
+            wanted = {_tool_key(named)}
+    if wanted & declared:
+        return
+    if entries:
+        body[choice] = "auto"
+    else:
+        del body[choice]
 
 
 def declared_methods(spec: dict[str, Any]) -> dict[str, set[str]]:
