@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -211,3 +212,30 @@ def test_a_bad_waivers_file_is_a_one_line_usage_error(tmp_path: Path, content: s
     assert conform(ConformOptions(waivers=path), out, err) == 2
     lines = err.export_text().strip().splitlines()
     assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_schema_findings_name_the_field_and_the_value(broken: tuple[Breakable, str]) -> None:
+    app, url = broken
+
+    def no_finish_reason(request: Req, body: Any) -> Any:
+        body["choices"][0]["finish_reason"] = None
+        return body
+
+    app.breakers = [edit_json("POST", "/v1/chat/completions", no_finish_reason)]
+    report = run_checks(url, [], areas=frozenset({"chat"}), schema_checks=True, max_examples=2)
+    messages = [f.message for r in report.results if r.name == "schemathesis.response_schema_conformance"
+                for f in r.failures]
+    assert messages and messages[0].startswith('`choices[0].finish_reason` is not of type "string" (got null)')
+
+
+def test_a_union_is_explained_by_the_branch_that_came_closest() -> None:
+    from aitre.conform.response_contract import ResponseContract
+    from aitre.conform.runner import load_spec
+
+    body = {"id": "c", "object": "chat.completion", "created": 1700000000, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "logprobs": None,
+                         "message": {"role": "assistant", "content": None, "tool_calls": [
+                             {"id": "call_1", "type": "function", "function": {"name": "f"}}]}}]}
+    where = ResponseContract(load_spec()).explain("POST /v1/chat/completions", 200, "application/json",
+                                                  json.dumps(body).encode())
+    assert where == "`choices[0].message.tool_calls[0].function.arguments` is missing"

@@ -31,6 +31,7 @@ from aitre.conform.client import RequestCounter
 from aitre.conform.failures import BudgetExhausted, Severity
 from aitre.conform.redact import Redactor
 from aitre.conform.request_contract import RequestContract
+from aitre.conform.response_contract import ResponseContract
 from aitre.conform.schema_cases import cheap_spec, declared_methods, tame_body
 from aitre.conform.schema_verdicts import judge
 from aitre.conform.settings import ConformSettings
@@ -252,6 +253,7 @@ class SchemaRun:
         self.counter, self.redactor, self.on_progress = counter, redactor, on_progress
         self.outcome = SchemaOutcome()
         self.contract = RequestContract(spec)
+        self.responses = ResponseContract(spec)
         self._stream: Any = None
         self._hooks: _Hooks | None = None
 
@@ -381,6 +383,10 @@ class SchemaRun:
                 raw.response_body = self.redactor.text(response.content.decode("utf-8", "replace"))[:4000].encode()
                 raw.response_type = (response.headers.get("content-type") or [""])[0]
                 raw.response_headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
+                if node.name == "response_schema_conformance":
+                    where = self.responses.explain(operation, raw.status, raw.response_type, response.content)
+                    if where:
+                        raw.message = f"{where}\n{raw.message}"
         return raw
 
 
