@@ -242,3 +242,16 @@ def test_a_reset_on_a_pooled_connection_is_retried_once_on_a_fresh_one() -> None
         listener.close()
     assert (first.status, second.status, second.error) == (200, 200, None)
     assert client.resets_retried == 1 and counter.sent == 3 and len(client.log) == 2
+
+
+def test_a_server_without_auth_is_one_group_not_one_finding_per_operation() -> None:
+    from tests.conform.variants import NoAuth
+
+    report = _run(lambda app: NoAuth(app, KEY), {"auth", "models", "embeddings"})
+    failing = sorted(result.name for result in report.violations)
+    assert failing and all(name in {"missing_key_is_401", "missing_key_is_401_on_post", "wrong_key_is_401",
+                                    "wrong_key_is_401_on_post", "malformed_authorization_is_401"}
+                           for name in failing), failing
+    ignored = next(r for r in report.results if r.name == "schemathesis.ignored_auth")
+    assert ignored.outcome is Outcome.SKIPPED and "restate" in ignored.reason
+    assert any(f.check == "schemathesis.ignored_auth" for r in report.violations for f in r.failures)

@@ -304,3 +304,16 @@ class ListsNoModels(Variant):
         if scope["method"] == "GET" and scope["path"] == "/v1/models" and answer.status == 200:
             answer.body = json.dumps({"object": "list", "data": []}).encode()
         return answer
+
+
+class NoAuth(Variant):
+    """A broken server: any key, or none, is let in (as the reference server's own key)."""
+
+    def __init__(self, app: App, key: str) -> None:
+        super().__init__(app)
+        self.key = key
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"authorization", b"mj-api-secret")]
+        scope = {**scope, "headers": [*headers, (b"authorization", f"Bearer {self.key}".encode())]}
+        return await call(self.app, scope, body)

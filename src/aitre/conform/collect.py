@@ -192,3 +192,36 @@ def _curl(raw: RawFailure) -> str:
     if raw.request_body:
         parts += ["--data-binary", shlex.quote(raw.request_body.decode("utf-8", errors="replace"))]
     return " ".join(parts)
+
+
+# Purpose-built checks that a schemathesis finding may only restate: the finding's check, which of its
+# findings (by status) restate, and the checks that already report the cause.
+_RESTATES: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
+    ("schemathesis.ignored_auth", (0, 1000), ("missing_key_is_401", "missing_key_is_401_on_post",
+                                              "wrong_key_is_401", "wrong_key_is_401_on_post")),
+    ("schemathesis.response_schema_conformance", (400, 500), ("every_4xx_has_error_object",)),
+)
+
+
+def fold_restatements(results: list[CheckResult]) -> None:
+    """One root cause, one group: schemathesis findings that restate a failed purpose-built check move
+    into that check as further examples, so a server without auth or without the error object is one
+    finding (with a count), not one per operation and area."""
+    failed = {result.name: result for result in results if result.outcome is Outcome.FAIL}
+    for result in results:
+        for check, (low, high), causes in _RESTATES:
+            target = next((failed[name] for name in causes if name in failed), None)
+            if result.name != check or target is None or not result.failures:
+                continue
+            restating = [f for f in result.failures if f.status is not None and low <= f.status < high]
+            if not restating:
+                continue
+            target.failures.extend(restating[: max(0, 3 - len(target.failures) + 1)])
+            result.failures = [f for f in result.failures if f not in restating]
+            note = f"{len(restating)} finding(s) restate {target.name}, and are reported there"
+            result.reason = f"{note}; {result.reason}" if result.reason else note
+            if result.failures:
+                result.settle()
+            else:
+                # No verdict of its own: the cause is the target's finding.
+                result.outcome = Outcome.SKIPPED

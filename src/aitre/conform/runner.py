@@ -19,7 +19,13 @@ from typing import Any
 from aitre.conform.areas import AREAS, area_of
 from aitre.conform.checks._common import MODELS
 from aitre.conform.client import RESET_PREFIX, ConformClient, RequestCounter
-from aitre.conform.collect import apply_support, failure_record, schema_results, unsupported_operations
+from aitre.conform.collect import (
+    apply_support,
+    failure_record,
+    fold_restatements,
+    schema_results,
+    unsupported_operations,
+)
 from aitre.conform.context import CheckContext
 from aitre.conform.discovery import choose_models
 from aitre.conform.embedded import ChildServer
@@ -257,6 +263,7 @@ class Runner:
             for op in schema_ops:
                 area_ops.setdefault(_area(op), []).append(op)
             results += schema_results(outcome, area_ops, unsupported, required, self.client.redactor)
+            fold_restatements(results)
         area_order = {area: position for position, area in enumerate(AREAS)}
         results.sort(key=lambda result: area_order[result.area])
         return RunReport(
