@@ -239,3 +239,18 @@ def test_a_union_is_explained_by_the_branch_that_came_closest() -> None:
     where = ResponseContract(load_spec()).explain("POST /v1/chat/completions", 200, "application/json",
                                                   json.dumps(body).encode())
     assert where == "`choices[0].message.tool_calls[0].function.arguments` is missing"
+
+
+def test_multipart_findings_carry_a_pasteable_curl_and_the_file_beside_the_report(
+        broken: tuple[Breakable, str], tmp_path: Path) -> None:
+    app, url = broken
+    app.breakers = [edit_json("POST", "/v1/images/edits", lambda r, b: {**b, "data": []})]
+    report = run_checks(url, ["image_edit_returns_images"])
+    failure = next(f for r in report.results for f in r.failures)
+    assert failure.curl and " -F " in failure.curl and "=@files/" in failure.curl
+    assert "\\x89PNG" not in failure.curl and "\x89" not in failure.curl
+    write_reports(report, tmp_path)
+    written = {path for path, _ in failure.attachments}
+    assert written and all((tmp_path / path).read_bytes().startswith(b"\x89PNG") for path in written)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert sorted(data["failures"][0]["attachments"]) == sorted(written)

@@ -72,6 +72,8 @@ class Exchange:
     request_body: bytes | None = None
     request_form: dict[str, str] | None = None
     request_files: dict[str, str] | None = None
+    # The bytes of each file part (part name -> content), so a report can write them beside its curl.
+    request_file_data: dict[str, bytes] | None = None
     authenticated: bool = True
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -154,8 +156,11 @@ class Exchange:
         text = self.redactor.text(self.text)
         return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
-    def curl(self) -> str:
-        """A shell command that repeats the request; the key appears only as `$OPENAI_API_KEY`."""
+    def curl(self, file_paths: Mapping[str, str] | None = None) -> str:
+        """A shell command that repeats the request; the key appears only as `$OPENAI_API_KEY`.
+
+        `file_paths` maps a file part's name to where its bytes were written (relative to the report).
+        """
         parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
         for name, value in self.request_headers.items():
             if name.lower() == "content-type" and self.request_files is not None:
@@ -165,7 +170,8 @@ class Exchange:
             for name, value in (self.request_form or {}).items():
                 parts += ["-F", shlex.quote(f"{name}={value}")]
             for name, filename in self.request_files.items():
-                parts += ["-F", shlex.quote(f"{name}=@{filename}")]
+                where = (file_paths or {}).get(name, filename)
+                parts += ["-F", shlex.quote(f"{name}=@{where}")]
         elif self.request_body is not None:
             parts += ["--data-binary", shlex.quote(self.request_body.decode("utf-8", errors="replace"))]
         return " ".join(parts)
@@ -265,6 +271,7 @@ class ConformClient:
             request_body=body if files is None else None,
             request_form=_form_record(form, files),
             request_files={name: item[0] for name, item in files.items() if item[0]} if files is not None else None,
+            request_file_data={name: item[1] for name, item in files.items() if item[0]} if files is not None else None,
             authenticated=auth and bool(self._key) and "Authorization" not in (headers or {}),
             redactor=self.redactor,
         )

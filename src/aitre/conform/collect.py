@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shlex
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -52,6 +54,9 @@ def _offered(statuses: list[int]) -> bool:
 def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> FailureRecord:
     """A check's failure as reported, with the key removed from every field."""
     exchange = failure.exchange if isinstance(failure.exchange, Exchange) else None
+    files = (exchange.request_file_data or {}) if exchange is not None else {}
+    names = (exchange.request_files or {}) if exchange is not None else {}
+    paths = {name: attachment_path(name, names.get(name, name), data) for name, data in files.items()}
     request: dict[str, object] | None = None
     if exchange is not None:
         body = redactor.text(exchange.request_body.decode("utf-8", errors="replace")) if exchange.request_body else None
@@ -73,8 +78,9 @@ def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> Fai
         request=request,
         status=exchange.status if exchange else None,
         response_excerpt=redactor.text(exchange.excerpt(EXCERPT)) if exchange else None,
-        curl=redactor.curl(exchange.curl()) if exchange else None,
+        curl=redactor.curl(exchange.curl(dict(paths))) if exchange else None,
         severity=failure.severity,
+        attachments=tuple((paths[name], data) for name, data in files.items()),
     )
 
 
@@ -152,6 +158,7 @@ def schema_results(
 
 
 def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor) -> FailureRecord:
+    curl, attachments = _curl(raw)
     body = None
     if raw.request_body:
         body = redactor.text(raw.request_body.decode("utf-8", errors="replace"))[:EXCERPT]
@@ -177,21 +184,40 @@ def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor)
         request=request,
         status=raw.status,
         response_excerpt=excerpt,
-        curl=redactor.curl(_curl(raw)) if raw.method else None,
+        curl=redactor.curl(curl) if raw.method else None,
         severity=raw.severity,
+        attachments=attachments if raw.method else (),
     )
 
 
-def _curl(raw: RawFailure) -> str:
+def attachment_path(name: str, filename: str, data: bytes) -> str:
+    """Where a request's file is written, relative to the report directory (named by content, so stable)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:60] or name
+    return f"files/{hashlib.sha256(data).hexdigest()[:12]}-{safe}"
+
+
+def _curl(raw: RawFailure) -> tuple[str, tuple[tuple[str, bytes], ...]]:
+    """The curl of a schemathesis request; a body that is not plain text goes to a file it reads."""
     parts = ["curl", "-sS", "-X", raw.method or "GET", shlex.quote(raw.url or "")]
     for name, value in raw.request_headers.items():
         if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent", "accept"):
             continue
         escaped = f"{name}: {value}".replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
         parts += ["-H", f'"{escaped}"']
+    attachments: tuple[tuple[str, bytes], ...] = ()
     if raw.request_body:
-        parts += ["--data-binary", shlex.quote(raw.request_body.decode("utf-8", errors="replace"))]
-    return " ".join(parts)
+        try:
+            text = raw.request_body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is None or "\x00" in text:
+            # Raw bytes (a multipart form with a picture) cannot be pasted into a shell: curl reads the file.
+            path = attachment_path("body", "request.body", raw.request_body)
+            attachments = ((path, raw.request_body),)
+            parts += ["--data-binary", shlex.quote(f"@{path}")]
+        else:
+            parts += ["--data-binary", shlex.quote(text)]
+    return " ".join(parts), attachments
 
 
 # Purpose-built checks that a schemathesis finding may only restate: the finding's check, which of its

@@ -39,6 +39,8 @@ class FailureRecord:
     curl: str | None = None
     severity: Severity = Severity.VIOLATION
     waived: str | None = None  # the reason of the waiver that excuses this finding
+    # Files a curl command reads (path relative to the report directory, bytes), written beside the reports.
+    attachments: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
 
 @dataclass

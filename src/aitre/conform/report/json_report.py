@@ -9,7 +9,7 @@ from typing import Any
 
 from aitre import __version__
 from aitre.conform.report.fidelity import fidelity_dict
-from aitre.conform.results import RunReport
+from aitre.conform.results import FailureRecord, RunReport
 
 
 def report_dict(report: RunReport) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             }
             for result in report.results
         ],
-        "failures": [asdict(failure) for result in report.results for failure in result.failures],
+        "failures": [_failure_dict(failure) for result in report.results for failure in result.failures],
         "fidelity": fidelity_dict(report.fidelity),
     }
 
@@ -65,3 +65,10 @@ def report_dict(report: RunReport) -> dict[str, Any]:
 def write_json(report: RunReport, path: Path) -> Path:
     path.write_text(json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def _failure_dict(failure: FailureRecord) -> dict[str, Any]:
+    """A finding as JSON; the files its curl reads are named (they are written beside the report)."""
+    data = asdict(failure)
+    data["attachments"] = [path for path, _ in failure.attachments]
+    return data
