@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aitre.conform.client import ConformClient, Exchange
-from aitre.conform.failures import Skipped
+from aitre.conform.failures import Blocked, Failure, Skipped
 from aitre.conform.settings import ConformSettings, Limits
 
 T = TypeVar("T")
@@ -21,6 +21,7 @@ class CheckContext:
         self.client = client
         self.models = dict(models)
         self._shared: dict[str, tuple[bool, Any]] = {}
+        self._owners: dict[str, str | None] = {}  # key -> the check whose compute() failed
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         # Per worker thread: the last exchange its check sent or read (see `last_exchange`).
@@ -53,21 +54,32 @@ class CheckContext:
         exchange: Exchange | None = getattr(self._local, "last", None)
         return exchange
 
-    def forget_last_exchange(self) -> None:
+    def begin_check(self, name: str) -> None:
+        """Name the check this thread runs now (for "blocked by" and the last exchange)."""
+        self._local.check = name
         self._local.last = None
 
     def shared(self, key: str, compute: Callable[[], T]) -> T:
-        """`compute()` once per run for `key`; later callers get the same value or the same exception."""
+        """`compute()` once per run for `key`; later callers get the same value or the same exception.
+
+        A failure met while computing is the computing check's finding; every other check that needed
+        the value is "blocked by" that check, so one defect is reported once.
+        """
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
+        current = getattr(self._local, "check", None)
         with lock:
             if key not in self._shared:
                 try:
                     self._shared[key] = (True, compute())
                 except Exception as exc:  # replayed to every caller below
                     self._shared[key] = (False, exc)
+                    self._owners[key] = current
             ok, value = self._shared[key]
         if not ok:
+            owner = self._owners.get(key)
+            if isinstance(value, Failure) and owner and current and owner != current:
+                raise Blocked(owner, value.message)
             raise value
         return value  # type: ignore[no-any-return]  # stored by compute(), so a T
 

@@ -132,6 +132,14 @@ class NotSupported(Skipped):
     """Raised by a check whose feature the server does not offer, where offering it is optional."""
 
 
+class Blocked(Skipped):
+    """Raised by a check whose shared answer already failed another check: one defect, reported once."""
+
+    def __init__(self, owner: str, message: str) -> None:
+        super().__init__(f"blocked by {owner}: {message[:160]}")
+        self.owner = owner
+
+
 class BudgetExhausted(Skipped):
     """The --budget of requests is spent; nothing more is sent."""
 

@@ -176,7 +176,7 @@ class Runner:
         result = CheckResult(spec.name, spec.area, spec.feature, spec.rule, Outcome.PASS, spec.operations,
                              latitude=spec.latitude)
         started = time.monotonic()
-        self.ctx.forget_last_exchange()
+        self.ctx.begin_check(spec.name)
         try:
             spec.func(self.ctx)
         except NotSupported as exc:
