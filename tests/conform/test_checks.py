@@ -92,6 +92,19 @@ def _bad_segment(request: Req, body: Any) -> Any:
     return body
 
 
+def _through_stop(request: Req, body: Any) -> Any:
+    """The answer of a server that ignores `stop`: the text goes on past the stop sequence."""
+    stop = (request.json or {}).get("stop")
+    if stop:
+        sequence = stop if isinstance(stop, str) else stop[0]
+        choice = body["choices"][0]
+        if "message" in choice:
+            choice["message"]["content"] = (choice["message"]["content"] or "") + sequence + " and more"
+        else:
+            choice["text"] += sequence + " and more"
+    return body
+
+
 # check name -> breakers that violate exactly that check's rule.
 BREAKS: dict[str, list[Breaker]] = {
     # auth
@@ -128,8 +141,12 @@ BREAKS: dict[str, list[Breaker]] = {
                                                                               for i, c in enumerate(cs)]))],
     "chat_max_tokens_respected": [edit_json("POST", CHAT, _when(lambda q: q.get("max_tokens") == 3,
                                                                 _set(["usage", "completion_tokens"], 7)))],
-    "chat_stop_sequence_honoured": [edit_json("POST", CHAT, _when(lambda q: "stop" in q, lambda b: b["choices"][0][
-        "message"].update(content="1 2 3 4")))],
+    # A server that ignores `stop` writes on through the stop word.
+    "chat_stop_sequence_honoured": [edit_json("POST", CHAT, _through_stop)],
+    "chat_max_completion_tokens_respected": [edit_json("POST", CHAT, _when(
+        lambda q: "max_completion_tokens" in q, lambda b: b["choices"][0].update(finish_reason="stop")))],
+    "chat_length_finish_reason": [edit_json("POST", CHAT, _when(lambda q: q.get("max_tokens") == 3, lambda b: b[
+        "choices"][0].update(finish_reason="stop")))],
     "chat_logprobs_sizes": [edit_json("POST", CHAT, _when(lambda q: q.get("logprobs"), lambda b: [
         t.update(top_logprobs=t["top_logprobs"] * 3) for t in b["choices"][0]["logprobs"]["content"]]))],
     "chat_usage_adds_up": [edit_json("POST", CHAT, lambda r, b: {**b, "usage": {**b["usage"], "total_tokens": 1}})],
@@ -150,8 +167,13 @@ BREAKS: dict[str, list[Breaker]] = {
         "choices"][0]["logprobs"]["tokens"].append("extra")))],
     "completion_max_tokens_respected": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("max_tokens") == 3,
                                                                             _set(["usage", "completion_tokens"], 9)))],
-    "completion_stop_sequence_honoured": [edit_json("POST", COMPLETIONS, _when(lambda q: "stop" in q, lambda b: b[
-        "choices"][0].update(text="1 2 3 4")))],
+    "completion_stop_sequence_honoured": [edit_json("POST", COMPLETIONS, _through_stop)],
+    "completion_length_finish_reason": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("max_tokens") == 3,
+                                                                             lambda b: b["choices"][0].update(
+                                                                                 finish_reason="stop")))],
+    "completion_logprobs_count": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("logprobs"), lambda b: b[
+        "choices"][0]["logprobs"].update(top_logprobs=[dict(list((e or {}).items())[:1]) for e in b["choices"][0][
+            "logprobs"]["top_logprobs"]])))],
     "completion_usage_adds_up": [edit_json("POST", COMPLETIONS, lambda r, b: {**b, "usage": {**b["usage"],
                                                                                             "prompt_tokens": 0}})],
     # streaming
@@ -169,6 +191,8 @@ BREAKS: dict[str, list[Breaker]] = {
                                                                           lambda q: "tools" in q))],
     "completion_stream_valid": [edit_events("POST", COMPLETIONS, _chunks(lambda r, cs: [
         c.update(finish_reason="length") for chunk in cs for c in chunk["choices"]]))],
+    "completion_stream_usage_only_when_requested": [edit_events("POST", COMPLETIONS, _chunks(
+        _add_usage_everywhere, lambda q: "stream_options" not in q))],
     # embeddings
     "embedding_count_and_index": [edit_json("POST", EMBEDDINGS, lambda r, b: {**b, "data": b["data"][:-1]})],
     "embedding_float_by_default": [edit_json("POST", EMBEDDINGS, _when(lambda q: "encoding_format" not in q,
