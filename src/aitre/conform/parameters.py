@@ -214,8 +214,8 @@ PARAMETERS: dict[str, dict[str, Row]] = {
         "state": todo("returned unchanged in the fetched task"),
         "taskId": checked("mj_button_action_starts_new_task"),
     },
-    "POST /mj/submit/blend": {name: todo("blend's lifecycle: submit answer, then a terminal task")
-                              for name in ("base64Array", "dimensions", "state")} | {"botType": BOT, "notifyHook": HOOK},
+    "POST /mj/submit/blend": {name: todo("blend's lifecycle: a submit answer, then a terminal task") for name in
+                               ("base64Array", "dimensions", "state")} | {"botType": BOT, "notifyHook": HOOK},
     "POST /mj/submit/describe": {name: todo("describe's lifecycle: a terminal DESCRIBE task with a prompt")
                                  for name in ("base64", "state")} | {"botType": BOT, "notifyHook": HOOK},
     "POST /mj/submit/modal": {name: todo("modal's lifecycle on a task awaiting its modal")
