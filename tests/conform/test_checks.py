@@ -135,6 +135,17 @@ BREAKS: dict[str, list[Breaker]] = {
         {**b["data"][0], "object": "Model"}, *b["data"][1:]]})],
     "model_retrieve_matches_list": [edit_json("GET", "/v1/models/*", lambda r, b: {**b, "created": b["created"] + 1})],
     "unknown_model_retrieve_is_404": [replace_answer("GET", "/v1/models/*", status=200, when=_status(404, 200))],
+    "model_delete_unknown_is_404": [replace_answer("DELETE", "/v1/models/*", status=200, body=b'{"deleted": false}',
+                                                   when=_status(404, 200))],
+    # protocol
+    "stream_with_event_stream_accept": [replace_answer("POST", CHAT, status=406, body=ERROR.encode(), when=lambda r, s:
+                                                       r.headers.get("accept") == "text/event-stream")],
+    "wrong_content_type_is_4xx": [replace_answer("POST", CHAT, status=500, when=lambda r, s: r.headers.get(
+        "content-type") == "text/plain")],
+    "awkward_text_survives": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("echo"), lambda b: [
+        c.update(text=c["text"].encode("ascii", "replace").decode()) for c in b["choices"]]))],
+    "mj_mode_prefixes_route_alike": [edit_json("POST", "/mj-turbo/mj/submit/imagine", lambda r, b: {
+        **b, "result": "not-" + str(b.get("result"))})],
     # chat
     "chat_completion_fields": [edit_json("POST", CHAT, lambda r, b: {**b, "created": str(b["created"])})],
     "chat_n_choices_in_order": [edit_json("POST", CHAT, _choices(lambda cs: [c.update(index=len(cs) - 1 - i)

@@ -113,7 +113,7 @@ PARAMETERS: dict[str, dict[str, Row]] = {
     },
     "GET /v1/models": {},
     "GET /v1/models/{model}": {"model": checked("model_retrieve_matches_list", "unknown_model_retrieve_is_404")},
-    "DELETE /v1/models/{model}": {"model": todo("unknown model: 404 error; success: {id, object: model, deleted}")},
+    "DELETE /v1/models/{model}": {"model": checked("model_delete_unknown_is_404")},
     "POST /v1/images/generations": {
         "background": IMAGE_MODEL_ONLY,
         "complexity": MODEL_HINT,
