@@ -92,6 +92,19 @@ def _bad_segment(request: Req, body: Any) -> Any:
     return body
 
 
+def _through_stop(request: Req, body: Any) -> Any:
+    """The answer of a server that ignores `stop`: the text goes on past the stop sequence."""
+    stop = (request.json or {}).get("stop")
+    if stop:
+        sequence = stop if isinstance(stop, str) else stop[0]
+        choice = body["choices"][0]
+        if "message" in choice:
+            choice["message"]["content"] = (choice["message"]["content"] or "") + sequence + " and more"
+        else:
+            choice["text"] += sequence + " and more"
+    return body
+
+
 # check name -> breakers that violate exactly that check's rule.
 BREAKS: dict[str, list[Breaker]] = {
     # auth
@@ -122,14 +135,29 @@ BREAKS: dict[str, list[Breaker]] = {
         {**b["data"][0], "object": "Model"}, *b["data"][1:]]})],
     "model_retrieve_matches_list": [edit_json("GET", "/v1/models/*", lambda r, b: {**b, "created": b["created"] + 1})],
     "unknown_model_retrieve_is_404": [replace_answer("GET", "/v1/models/*", status=200, when=_status(404, 200))],
+    "model_delete_unknown_is_404": [replace_answer("DELETE", "/v1/models/*", status=200, body=b'{"deleted": false}',
+                                                   when=_status(404, 200))],
+    # protocol
+    "stream_with_event_stream_accept": [replace_answer("POST", CHAT, status=406, body=ERROR.encode(), when=lambda r, s:
+                                                       r.headers.get("accept") == "text/event-stream")],
+    "wrong_content_type_is_4xx": [replace_answer("POST", CHAT, status=500, when=lambda r, s: r.headers.get(
+        "content-type") == "text/plain")],
+    "awkward_text_survives": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("echo"), lambda b: [
+        c.update(text=c["text"].encode("ascii", "replace").decode()) for c in b["choices"]]))],
+    "mj_mode_prefixes_route_alike": [edit_json("POST", "/mj-turbo/mj/submit/imagine", lambda r, b: {
+        **b, "result": "not-" + str(b.get("result"))})],
     # chat
     "chat_completion_fields": [edit_json("POST", CHAT, lambda r, b: {**b, "created": str(b["created"])})],
     "chat_n_choices_in_order": [edit_json("POST", CHAT, _choices(lambda cs: [c.update(index=len(cs) - 1 - i)
                                                                               for i, c in enumerate(cs)]))],
     "chat_max_tokens_respected": [edit_json("POST", CHAT, _when(lambda q: q.get("max_tokens") == 3,
                                                                 _set(["usage", "completion_tokens"], 7)))],
-    "chat_stop_sequence_honoured": [edit_json("POST", CHAT, _when(lambda q: "stop" in q, lambda b: b["choices"][0][
-        "message"].update(content="1 2 3 4")))],
+    # A server that ignores `stop` writes on through the stop word.
+    "chat_stop_sequence_honoured": [edit_json("POST", CHAT, _through_stop)],
+    "chat_max_completion_tokens_respected": [edit_json("POST", CHAT, _when(
+        lambda q: "max_completion_tokens" in q, lambda b: b["choices"][0].update(finish_reason="stop")))],
+    "chat_length_finish_reason": [edit_json("POST", CHAT, _when(lambda q: q.get("max_tokens") == 3, lambda b: b[
+        "choices"][0].update(finish_reason="stop")))],
     "chat_logprobs_sizes": [edit_json("POST", CHAT, _when(lambda q: q.get("logprobs"), lambda b: [
         t.update(top_logprobs=t["top_logprobs"] * 3) for t in b["choices"][0]["logprobs"]["content"]]))],
     "chat_usage_adds_up": [edit_json("POST", CHAT, lambda r, b: {**b, "usage": {**b["usage"], "total_tokens": 1}})],
@@ -150,8 +178,13 @@ BREAKS: dict[str, list[Breaker]] = {
         "choices"][0]["logprobs"]["tokens"].append("extra")))],
     "completion_max_tokens_respected": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("max_tokens") == 3,
                                                                             _set(["usage", "completion_tokens"], 9)))],
-    "completion_stop_sequence_honoured": [edit_json("POST", COMPLETIONS, _when(lambda q: "stop" in q, lambda b: b[
-        "choices"][0].update(text="1 2 3 4")))],
+    "completion_stop_sequence_honoured": [edit_json("POST", COMPLETIONS, _through_stop)],
+    "completion_length_finish_reason": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("max_tokens") == 3,
+                                                                             lambda b: b["choices"][0].update(
+                                                                                 finish_reason="stop")))],
+    "completion_logprobs_count": [edit_json("POST", COMPLETIONS, _when(lambda q: q.get("logprobs"), lambda b: b[
+        "choices"][0]["logprobs"].update(top_logprobs=[dict(list((e or {}).items())[:1]) for e in b["choices"][0][
+            "logprobs"]["top_logprobs"]])))],
     "completion_usage_adds_up": [edit_json("POST", COMPLETIONS, lambda r, b: {**b, "usage": {**b["usage"],
                                                                                             "prompt_tokens": 0}})],
     # streaming
@@ -169,6 +202,8 @@ BREAKS: dict[str, list[Breaker]] = {
                                                                           lambda q: "tools" in q))],
     "completion_stream_valid": [edit_events("POST", COMPLETIONS, _chunks(lambda r, cs: [
         c.update(finish_reason="length") for chunk in cs for c in chunk["choices"]]))],
+    "completion_stream_usage_only_when_requested": [edit_events("POST", COMPLETIONS, _chunks(
+        _add_usage_everywhere, lambda q: "stream_options" not in q))],
     # embeddings
     "embedding_count_and_index": [edit_json("POST", EMBEDDINGS, lambda r, b: {**b, "data": b["data"][:-1]})],
     "embedding_float_by_default": [edit_json("POST", EMBEDDINGS, _when(lambda q: "encoding_format" not in q,

@@ -10,5 +10,6 @@ from aitre.conform.checks import (  # noqa: F401 - imported for their registrati
     images,
     midjourney,
     models,
+    protocol,
     streaming,
 )

@@ -20,6 +20,7 @@ from aitre.conform.checks._common import (
     ok_json,
     skip_if_refused,
 )
+from aitre.conform.checks._observe import STEADY, judge_limit, judge_stop
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import ContractViolation, Skipped, expect
 from aitre.conform.registry import check
@@ -79,6 +80,22 @@ def chat_n_choices_in_order(ctx: CheckContext) -> None:
         expect(choice.get("index") == position, f"choices[{position}].index is {choice.get('index')!r}")
 
 
+def long_chat(ctx: CheckContext, limit: int | None = None, *, name: str = "max_tokens") -> dict[str, Any]:
+    """The long-answer prompt, without a limit beyond the run's cap or with `name`=`limit`; sent once each."""
+    extra: dict[str, Any] = dict(STEADY)
+    if limit is not None:
+        extra["max_tokens"] = None
+        extra[name] = limit
+    body = {key: value for key, value in chat_body(ctx, LONG_ANSWER_PROMPT, **extra).items() if value is not None}
+    return ok_json(ctx.send_shared(f"chat:long:{name}:{limit}", CHAT, json_body=body))
+
+
+def completion_tokens(body: dict[str, Any]) -> int | None:
+    usage = body.get("usage")
+    value = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    return value if is_int(value) else None
+
+
 @check("chat", "max_tokens", CHAT)
 def chat_max_tokens_respected(ctx: CheckContext) -> None:
     """completion_tokens never exceeds max_tokens, and finish_reason "length" only when the limit was reached.
@@ -86,8 +103,7 @@ def chat_max_tokens_respected(ctx: CheckContext) -> None:
     Whether the model stops early is model-dependent; only the arithmetic between the two fields is checked.
     """
     limit = 3
-    exchange = ctx.send(CHAT, json_body=chat_body(ctx, LONG_ANSWER_PROMPT, max_tokens=limit))
-    body = ok_json(exchange)
+    body = long_chat(ctx, limit)
     choice = choices_of(body)[0]
     used = check_token_limit(body, choice, limit)
     if choice.get("finish_reason") != "length" and used == limit:
@@ -97,18 +113,57 @@ def chat_max_tokens_respected(ctx: CheckContext) -> None:
         )
 
 
+@check("chat", "max_tokens", CHAT)
+def chat_max_completion_tokens_respected(ctx: CheckContext) -> None:
+    """max_completion_tokens (the current name of max_tokens) bounds usage.completion_tokens, and an answer
+    cut by it ends with finish_reason "length".
+
+    Observed against the same prompt without the limit: when that answer fits in the limit, or no usage
+    is reported, the check is skipped. A model that refuses the parameter with a 4xx naming it is skipped.
+    """
+    limit = 3
+    exchange = ctx.send(CHAT, json_body={**{k: v for k, v in chat_body(ctx, LONG_ANSWER_PROMPT, **STEADY).items()
+                                            if k != "max_tokens"}, "max_completion_tokens": limit})
+    skip_if_refused(exchange, "max_completion_tokens")
+    body = ok_json(exchange)
+    choice = choices_of(body)[0]
+    check_token_limit(body, choice, limit)
+    judge_limit(completion_tokens(long_chat(ctx)), limit, completion_tokens(body), choice.get("finish_reason"),
+                "choices[0]")
+
+
+@check("chat", "finish_reason", CHAT)
+def chat_length_finish_reason(ctx: CheckContext) -> None:
+    """An answer cut at max_tokens ends with finish_reason "length" (a client that reads "stop" takes a
+    truncated answer for a whole one).
+
+    Observed against the same prompt with a larger limit: when that answer fits in the small limit too,
+    or no usage is reported, nothing is observable and the check is skipped.
+    """
+    limit = 3
+    body = long_chat(ctx, limit)
+    choice = choices_of(body)[0]
+    judge_limit(completion_tokens(long_chat(ctx)), limit, completion_tokens(body), choice.get("finish_reason"),
+                "choices[0]")
+
+
 @check("chat", "stop", CHAT)
 def chat_stop_sequence_honoured(ctx: CheckContext) -> None:
-    """With `stop`, the returned content never contains a stop sequence.
+    """With `stop` set to a word the server writes without it, the content ends before that word and never
+    contains it, and finish_reason is not "length".
 
-    Whether the model would have produced it is model-dependent; its absence from the text is not.
+    Observed first: the stop is a word of the answer to the same request without `stop`. When the answer
+    with `stop` is neither that answer cut at the word nor contains the word (the model answered
+    differently), `stop` is not observable and the check is skipped.
     """
-    stops = [" 3", "3 "]
-    body = ok_json(ctx.send(CHAT, json_body=chat_body(ctx, LONG_ANSWER_PROMPT, stop=stops)))
-    for position, choice in enumerate(choices_of(body)):
-        content = (choice.get("message") or {}).get("content") or ""
-        for stop in stops:
-            expect(stop not in content, f"choices[{position}].message.content contains the stop sequence {stop!r}")
+    baseline = choices_of(long_chat(ctx))[0]
+
+    def ask(stop: str) -> tuple[str, Any]:
+        body = ok_json(ctx.send(CHAT, json_body=chat_body(ctx, LONG_ANSWER_PROMPT, stop=[stop], **STEADY)))
+        choice = choices_of(body)[0]
+        return (choice.get("message") or {}).get("content") or "", choice.get("finish_reason")
+
+    judge_stop((baseline.get("message") or {}).get("content") or "", ask, "choices[0].message.content")
 
 
 @check("chat", "logprobs", CHAT)

@@ -10,9 +10,11 @@ from aitre.conform.checks._common import (
     check_envelope,
     check_token_limit,
     check_usage,
+    is_int,
     ok_json,
     skip_if_refused,
 )
+from aitre.conform.checks._observe import STEADY, judge_limit, judge_stop
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import Skipped, expect
 from aitre.conform.registry import check
@@ -92,7 +94,7 @@ def completion_logprobs_sizes(ctx: CheckContext) -> None:
 
     Models that do not expose logprobs may refuse with a 4xx (skipped).
     """
-    exchange = ctx.send(COMPLETIONS, json_body=completion_body(ctx, logprobs=2))
+    exchange = ctx.send_shared("completions:logprobs", COMPLETIONS, json_body=completion_body(ctx, logprobs=2))
     skip_if_refused(exchange, "logprobs")
     for position, choice in enumerate(choices_of(ok_json(exchange))):
         logprobs: Any = choice.get("logprobs")
@@ -116,6 +118,19 @@ def completion_logprobs_sizes(ctx: CheckContext) -> None:
             )
 
 
+def long_completion(ctx: CheckContext, limit: int | None = None) -> dict[str, Any]:
+    """The long-answer prompt at the run's cap or at max_tokens=`limit`; each sent once per run."""
+    extra = {**STEADY, **({"max_tokens": limit} if limit is not None else {})}
+    body = completion_body(ctx, LONG_ANSWER_PROMPT, **extra)
+    return ok_json(ctx.send_shared(f"completions:long:{limit}", COMPLETIONS, json_body=body))
+
+
+def completion_tokens(body: dict[str, Any]) -> int | None:
+    usage = body.get("usage")
+    value = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    return value if is_int(value) else None
+
+
 @check("completions", "max_tokens", COMPLETIONS)
 def completion_max_tokens_respected(ctx: CheckContext) -> None:
     """completion_tokens never exceeds max_tokens, and finish_reason "length" only when it was reached.
@@ -123,21 +138,63 @@ def completion_max_tokens_respected(ctx: CheckContext) -> None:
     Whether the model stops early is model-dependent; only the two fields are compared.
     """
     limit = 3
-    body = ok_json(ctx.send(COMPLETIONS, json_body=completion_body(ctx, LONG_ANSWER_PROMPT, max_tokens=limit)))
+    body = long_completion(ctx, limit)
     check_token_limit(body, choices_of(body)[0], limit)
+
+
+@check("completions", "finish_reason", COMPLETIONS)
+def completion_length_finish_reason(ctx: CheckContext) -> None:
+    """A completion cut at max_tokens ends with finish_reason "length".
+
+    Observed against the same prompt with a larger limit: when that answer fits in the small limit too,
+    or no usage is reported, nothing is observable and the check is skipped.
+    """
+    limit = 3
+    body = long_completion(ctx, limit)
+    judge_limit(completion_tokens(long_completion(ctx)), limit, completion_tokens(body),
+                choices_of(body)[0].get("finish_reason"), "choices[0]")
 
 
 @check("completions", "stop", COMPLETIONS)
 def completion_stop_sequence_honoured(ctx: CheckContext) -> None:
-    """With `stop`, no returned text contains a stop sequence.
+    """With `stop` set to a word the server writes without it, the text ends before that word and never
+    contains it, and finish_reason is not "length".
 
-    Whether the model would have produced it is model-dependent.
+    Observed first: the stop is a word of the answer to the same request without `stop`. When the answer
+    with `stop` is neither that answer cut at the word nor contains the word (the model answered
+    differently), `stop` is not observable and the check is skipped.
     """
-    stops = [" 3", "3 "]
-    body = ok_json(ctx.send(COMPLETIONS, json_body=completion_body(ctx, LONG_ANSWER_PROMPT, stop=stops)))
-    for position, choice in enumerate(choices_of(body)):
-        for stop in stops:
-            expect(stop not in choice["text"], f"choices[{position}].text contains the stop sequence {stop!r}")
+    baseline = choices_of(long_completion(ctx))[0]["text"]
+
+    def ask(stop: str) -> tuple[str, Any]:
+        body = completion_body(ctx, LONG_ANSWER_PROMPT, stop=[stop], **STEADY)
+        choice = choices_of(ok_json(ctx.send(COMPLETIONS, json_body=body)))[0]
+        return choice["text"], choice.get("finish_reason")
+
+    judge_stop(baseline, ask, "choices[0].text")
+
+
+@check("completions", "logprobs", COMPLETIONS)
+def completion_logprobs_count(ctx: CheckContext) -> None:
+    """With logprobs=k, every top_logprobs entry holds k alternatives, or k+1 when the sampled token is not
+    among the k most likely.
+
+    Models that do not expose logprobs may refuse with a 4xx (skipped); a null entry (the first token of
+    an echoed prompt) is allowed.
+    """
+    k = 2
+    exchange = ctx.send_shared("completions:logprobs", COMPLETIONS, json_body=completion_body(ctx, logprobs=k))
+    skip_if_refused(exchange, "logprobs")
+    for position, choice in enumerate(choices_of(ok_json(exchange))):
+        logprobs: Any = choice.get("logprobs")
+        top: Any = logprobs.get("top_logprobs") if isinstance(logprobs, dict) else None
+        expect(isinstance(top, list), f"choices[{position}].logprobs.top_logprobs is {top!r} with logprobs={k}")
+        expect(not choice["text"] or top, f"choices[{position}] has text but no top_logprobs")
+        for token_position, entry in enumerate(top):
+            size = len(entry) if isinstance(entry, dict) else None
+            expect(entry is None or size in (k, k + 1),
+                   f"choices[{position}].logprobs.top_logprobs[{token_position}] has {size} alternatives for "
+                   f"logprobs={k} (expected {k} or {k + 1})")
 
 
 @check("completions", "usage", COMPLETIONS)

@@ -210,3 +210,30 @@ def mj_image_seed_of_finished_task(ctx: CheckContext) -> None:
         raise Skipped(f"the relay gives no seed: code {code} ({answer.get('description')})")
     seed = answer.get("result")
     expect(isinstance(seed, str) and seed, f"image-seed code 1 with result {seed!r}")
+
+
+MODE_PREFIXES = ("/mj-fast", "/mj-turbo", "/mj-relax")
+
+
+@check("midjourney", "mode prefixes", MJ_IMAGINE, MJ_FETCH)
+def mj_mode_prefixes_route_alike(ctx: CheckContext) -> None:
+    """Under each mode prefix (`/mj-fast`, `/mj-turbo`, `/mj-relax`) a route answers as under `/mj`: an
+    imagine submission answers `{code, description, result}` and its task fetches by id under the prefix.
+
+    A relay without mode routing may answer 404 on every prefixed route: reported as not supported. A
+    refusal code (23, 24) skips; whether the mode changes the speed is not observable.
+    """
+    for prefix in MODE_PREFIXES:
+        exchange = ctx.send(MJ_IMAGINE, path=f"{prefix}/mj/submit/imagine", json_body={"prompt": PROMPT})
+        if exchange.status == 404:
+            raise NotSupported(f"{prefix}/mj/submit/imagine answers 404: no mode routing")
+        answer = ok_json(exchange)
+        code = answer.get("code")
+        expect(is_int(code) and isinstance(answer.get("description"), str),
+               f"{prefix}: submit answer is {str(answer)[:120]}, not {{code, description, result}}")
+        if code not in ACCEPTED_CODES:
+            raise Skipped(f"{prefix}: the relay refused the submission: code {code}")
+        task_id = answer.get("result")
+        expect(isinstance(task_id, str) and task_id, f"{prefix}: code {code} but result is {task_id!r}")
+        task = ok_json(ctx.send(MJ_FETCH, path=f"{prefix}/mj/task/{task_id}/fetch"))
+        expect(task.get("id") == task_id, f"{prefix}: fetched task id is {task.get('id')!r}, not {task_id!r}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from aitre.conform.checks._common import MODEL, MODELS, check_id, is_int, ok_json, require_error
+from aitre.conform.checks._common import MODEL, MODEL_DELETE, MODELS, check_id, is_int, ok_json, require_error
 from aitre.conform.context import CheckContext
-from aitre.conform.failures import Skipped, expect
+from aitre.conform.failures import NotSupported, Skipped, expect
 from aitre.conform.registry import check
 
 # Retrieving every model of a large relay costs a request each; a few show agreement as well.
@@ -68,4 +68,19 @@ def unknown_model_retrieve_is_404(ctx: CheckContext) -> None:
     spec/DECISIONS.md G3: a 200 carrying an error body (as one-api answers) is a violation.
     """
     exchange = ctx.send(MODEL, path=f"/v1/models/aitre-no-such-model-{secrets.token_hex(4)}")
+    require_error(exchange, 404)
+
+
+@check("models", "delete", MODEL_DELETE)
+def model_delete_unknown_is_404(ctx: CheckContext) -> None:
+    """DELETE /v1/models/{id} of an id the server does not have gets 404 with the error object (not a 200
+    `{deleted: false}`, which a client reads as "it exists but stays").
+
+    Listed models are never deleted by a conformance run (a fine-tuned model would be lost), so the
+    success shape `{id, object: "model", deleted}` is not exercised. A server without the route (405) is
+    reported as not supported.
+    """
+    exchange = ctx.send(MODEL_DELETE, path=f"/v1/models/aitre-no-such-model-{secrets.token_hex(4)}")
+    if exchange.status == 405:
+        raise NotSupported("DELETE /v1/models/{model} answers 405")
     require_error(exchange, 404)

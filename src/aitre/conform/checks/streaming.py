@@ -243,3 +243,25 @@ def completion_stream_valid(ctx: CheckContext) -> None:
             if choice.get("finish_reason") is not None:
                 reasons.append(choice["finish_reason"])
     expect(len(reasons) == 1, f"{len(reasons)} finish_reasons for one choice")
+
+
+@check("streaming", "usage", COMPLETIONS)
+def completion_stream_usage_only_when_requested(ctx: CheckContext) -> None:
+    """A streamed legacy completion carries usage only with stream_options.include_usage: without it no
+    chunk has usage; with it exactly one chunk, the last before [DONE], has usage (adding up) and empty
+    choices.
+
+    A `usage: null` key on every chunk is fine.
+    """
+    base = {"model": ctx.model("completions"), "prompt": "Say hello.", "max_tokens": ctx.limits.max_tokens,
+            "stream": True}
+    plain = read_stream(ctx.send(COMPLETIONS, json_body=base), "text_completion").chunks
+    for position, chunk in enumerate(plain):
+        expect(chunk.get("usage") is None, f"chunk #{position} carries usage although include_usage was not set")
+    body = {**base, "stream_options": {"include_usage": True}}
+    chunks = read_stream(ctx.send(COMPLETIONS, json_body=body), "text_completion").chunks
+    with_usage = [position for position, chunk in enumerate(chunks) if chunk.get("usage") is not None]
+    expect(len(with_usage) == 1, f"{len(with_usage)} chunks carry usage with include_usage (expected 1)")
+    expect(with_usage[0] == len(chunks) - 1, f"the usage chunk is #{with_usage[0]}, not the last of {len(chunks)}")
+    expect(chunks[-1].get("choices") == [], f"the usage chunk has choices {chunks[-1].get('choices')!r}")
+    check_usage(chunks[-1]["usage"])

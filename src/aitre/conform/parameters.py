@@ -1,0 +1,233 @@
+"""Every documented request parameter that can change the answer, and what verifies it.
+
+One row per top-level request-body property and operation parameter of generated/openapi.json (a test
+compares the two, so a parameter added to the spec without a row fails CI). A row is one of:
+
+- `checked(name, ...)`: the registered checks that verify what the parameter does;
+- `reason(text)`: why it is not checkable from outside (sampling, best-effort determinism, bookkeeping);
+- `todo(text)`: checkable, but no check is written yet (counted in reports, so the gap stays visible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Row:
+    checks: tuple[str, ...] = ()
+    reason: str = ""
+    todo: bool = False
+
+
+def checked(*names: str) -> Row:
+    return Row(checks=names)
+
+
+def reason(text: str) -> Row:
+    return Row(reason=text)
+
+
+def todo(text: str) -> Row:
+    return Row(reason=text, todo=True)
+
+
+SAMPLING = reason("shifts the sampling distribution; no single answer shows it, and text is the model's")
+SEED = reason("determinism for a seed is best effort in the format, not promised")
+USER = reason("an end-user id for abuse monitoring; changes nothing in the answer")
+TOKENIZER = reason("token ids are tokenizer-specific; a bias cannot be aimed without the model's tokenizer")
+MODEL_CHOICE = reason("selects the model the run already chose; unknown models are checked on chat and retrieve")
+CACHE = reason("a caching hint: cost and usage.*_details.cached_tokens only, which usage checks bound")
+MODEL_HINT = reason("a quality or effort hint whose effect is the model's (length, look, reasoning spent)")
+STORAGE = reason("kept with the task or completion for the owner's bookkeeping; not part of this answer")
+IMAGE_MODEL_ONLY = reason("a GPT-image/preview option whose effect is in the pixels, judged by no rule of the format")
+HOOK = reason("a callback URL the relay calls later; nothing in the synchronous answer shows it")
+BOT = reason("which Discord bot renders the task; the result is the bot's picture")
+
+PARAMETERS: dict[str, dict[str, Row]] = {
+    "POST /v1/completions": {
+        "best_of": reason("candidates are ranked server-side and only n return (n is checked); the ranking is hidden"),
+        "echo": checked("completion_echo_prefixes_prompt"),
+        "frequency_penalty": SAMPLING,
+        "logit_bias": TOKENIZER,
+        "logprobs": checked("completion_logprobs_sizes", "completion_logprobs_count"),
+        "max_tokens": checked("completion_max_tokens_respected", "completion_length_finish_reason"),
+        "model": MODEL_CHOICE,
+        "n": checked("completion_choices_are_n_per_prompt"),
+        "presence_penalty": SAMPLING,
+        "prompt": checked("completion_choices_are_n_per_prompt", "completion_echo_prefixes_prompt"),
+        "seed": SEED,
+        "stop": checked("completion_stop_sequence_honoured"),
+        "stream": checked("completion_stream_valid"),
+        "stream_options": checked("completion_stream_usage_only_when_requested"),
+        "suffix": reason("insertion models only; the text after the insertion point is not returned"),
+        "temperature": SAMPLING,
+        "top_p": SAMPLING,
+        "user": USER,
+    },
+    "POST /v1/chat/completions": {
+        "audio": todo("audio output models: message.audio with data and transcript"),
+        "frequency_penalty": SAMPLING,
+        "function_call": todo("deprecated form of tool_choice: a forced function gives message.function_call"),
+        "functions": todo("deprecated form of tools: finish_reason function_call with JSON arguments"),
+        "logit_bias": TOKENIZER,
+        "logprobs": checked("chat_logprobs_sizes"),
+        "max_completion_tokens": checked("chat_max_completion_tokens_respected"),
+        "max_tokens": checked("chat_max_tokens_respected", "chat_length_finish_reason"),
+        "messages": checked("missing_required_field_is_4xx", "wrong_types_are_4xx"),
+        "metadata": STORAGE,
+        "modalities": todo("with audio: [\"text\", \"audio\"] adds message.audio"),
+        "model": checked("unknown_model_is_404"),
+        "moderation": reason("the relay's content filter strength; what it blocks is policy, not format"),
+        "n": checked("chat_n_choices_in_order"),
+        "parallel_tool_calls": todo("false allows at most one tool call per choice"),
+        "prediction": reason("predicted output only speeds generation; the content is the model's either way"),
+        "presence_penalty": SAMPLING,
+        "prompt_cache_key": CACHE,
+        "prompt_cache_options": CACHE,
+        "prompt_cache_retention": CACHE,
+        "reasoning_effort": MODEL_HINT,
+        "response_format": checked("chat_json_object_mode"),
+        "safety_identifier": USER,
+        "seed": SEED,
+        "service_tier": reason("a processing tier granted by account and load; the answer may report another"),
+        "stop": checked("chat_stop_sequence_honoured"),
+        "store": STORAGE,
+        "stream": checked("stream_sse_framing", "stream_chunks_consistent", "stream_one_finish_reason_per_choice"),
+        "stream_options": checked("stream_usage_only_when_requested", "stream_include_usage_final_chunk"),
+        "temperature": SAMPLING,
+        "tool_choice": checked("chat_tool_choice_required", "chat_named_tool_choice"),
+        "tools": checked("chat_tool_choice_required", "stream_tool_call_arguments_json"),
+        "top_logprobs": checked("chat_logprobs_sizes"),
+        "top_p": SAMPLING,
+        "user": USER,
+        "verbosity": MODEL_HINT,
+        "web_search_options": reason("search-enabled models only; the annotations found are the model's"),
+    },
+    "POST /v1/embeddings": {
+        "dimensions": checked("embedding_dimensions_honoured"),
+        "encoding_format": checked("embedding_float_by_default", "embedding_base64_decodes"),
+        "input": checked("embedding_count_and_index", "wrong_types_are_4xx"),
+        "model": MODEL_CHOICE,
+        "user": USER,
+    },
+    "GET /v1/models": {},
+    "GET /v1/models/{model}": {"model": checked("model_retrieve_matches_list", "unknown_model_retrieve_is_404")},
+    "DELETE /v1/models/{model}": {"model": checked("model_delete_unknown_is_404")},
+    "POST /v1/images/generations": {
+        "background": IMAGE_MODEL_ONLY,
+        "complexity": MODEL_HINT,
+        "frame_count": todo("with output_format gif: the GIF has that many frames"),
+        "frame_duration_ms": IMAGE_MODEL_ONLY,
+        "model": MODEL_CHOICE,
+        "moderation": reason("the content filter strength; what it blocks is policy, not format"),
+        "n": checked("image_count_matches_n"),
+        "output_compression": IMAGE_MODEL_ONLY,
+        "output_format": todo("b64_json decodes to the asked format (png, jpeg, webp, gif)"),
+        "partial_images": todo("with stream: at most that many partial_image events before the completed one"),
+        "prompt": reason("what the picture shows is the model's"),
+        "quality": MODEL_HINT,
+        "response_format": checked("image_url_format", "image_b64_decodes"),
+        "safety_identifier": USER,
+        "size": todo("the decoded picture has the asked width and height"),
+        "stream": todo("image_generation.partial_image events, then one image_generation.completed"),
+        "style": MODEL_HINT,
+        "svg": IMAGE_MODEL_ONLY,
+        "user": USER,
+    },
+    "POST /v1/images/edits": {
+        "background": IMAGE_MODEL_ONLY,
+        "complexity": MODEL_HINT,
+        "frame_count": todo("with output_format gif: the GIF has that many frames"),
+        "frame_duration_ms": IMAGE_MODEL_ONLY,
+        "image": checked("image_edit_returns_images", "image_edit_requires_image"),
+        "input_fidelity": MODEL_HINT,
+        "markup": IMAGE_MODEL_ONLY,
+        "mask": reason("which pixels may change is the model's to honour; nothing in the format compares them"),
+        "model": MODEL_CHOICE,
+        "n": todo("n=2 gives two edited images"),
+        "output_compression": IMAGE_MODEL_ONLY,
+        "output_format": todo("b64_json decodes to the asked format"),
+        "partial_images": todo("with stream: at most that many partial_image events"),
+        "prompt": reason("what the edited picture shows is the model's"),
+        "quality": MODEL_HINT,
+        "response_format": todo("url gives absolute urls, b64_json decodable images"),
+        "safety_identifier": USER,
+        "size": todo("the decoded picture has the asked width and height"),
+        "stream": todo("image_edit.partial_image events, then one image_edit.completed"),
+        "svg": IMAGE_MODEL_ONLY,
+        "user": USER,
+    },
+    "POST /v1/images/variations": {
+        "image": checked("image_variation_returns_images", "image_variation_requires_image"),
+        "model": MODEL_CHOICE,
+        "n": todo("n=2 gives two variations"),
+        "response_format": todo("url gives absolute urls, b64_json decodable images"),
+        "size": todo("the decoded picture has the asked width and height"),
+        "user": USER,
+    },
+    "POST /v1/audio/speech": {
+        "input": checked("speech_body_is_audio"),
+        "instructions": MODEL_HINT,
+        "model": MODEL_CHOICE,
+        "response_format": checked("speech_content_type_per_format", "speech_body_is_audio"),
+        "speed": reason("playback speed changes the audio's duration by the model's measure, not a promised ratio"),
+        "stream_format": todo("sse gives speech.audio.delta events and one speech.audio.done"),
+        "voice": reason("who speaks is heard, not checked by any rule of the format"),
+    },
+    "POST /v1/audio/transcriptions": {
+        "chunking_strategy": MODEL_HINT,
+        "file": checked("transcription_json_has_text"),
+        "include": todo("include logprobs adds logprobs to a json answer"),
+        "keywords": MODEL_HINT,
+        "known_speaker_names": MODEL_HINT,
+        "known_speaker_references": MODEL_HINT,
+        "language": reason("improves recognition; verbose_json reports the detected language, the model's call"),
+        "languages": MODEL_HINT,
+        "model": MODEL_CHOICE,
+        "prompt": MODEL_HINT,
+        "response_format": checked("transcription_json_has_text", "transcription_text_is_plain",
+                                   "transcription_srt_structure", "transcription_vtt_structure",
+                                   "transcription_verbose_json_segments"),
+        "stream": todo("transcript.text.delta events and one transcript.text.done (whisper-1 ignores it)"),
+        "temperature": SAMPLING,
+        "timestamp_granularities": todo("word gives verbose_json words with start <= end"),
+    },
+    "POST /v1/audio/translations": {
+        "file": checked("translation_json_has_text"),
+        "model": MODEL_CHOICE,
+        "prompt": MODEL_HINT,
+        "response_format": todo("text, srt, vtt and verbose_json as for transcriptions"),
+        "temperature": SAMPLING,
+    },
+    "POST /mj/submit/imagine": {
+        "base64Array": todo("reference pictures: the task still reaches a terminal state"),
+        "botType": BOT,
+        "notifyHook": HOOK,
+        "prompt": checked("mj_submit_answer_shape", "mj_task_reaches_terminal_state"),
+        "state": todo("returned unchanged in the fetched task"),
+    },
+    "POST /mj/submit/action": {
+        "chooseSameChannel": reason("which Discord channel runs the task; invisible in the answer"),
+        "customId": checked("mj_button_action_starts_new_task"),
+        "notifyHook": HOOK,
+        "state": todo("returned unchanged in the fetched task"),
+        "taskId": checked("mj_button_action_starts_new_task"),
+    },
+    "POST /mj/submit/blend": {name: todo("blend's lifecycle: a submit answer, then a terminal task") for name in
+                               ("base64Array", "dimensions", "state")} | {"botType": BOT, "notifyHook": HOOK},
+    "POST /mj/submit/describe": {name: todo("describe's lifecycle: a terminal DESCRIBE task with a prompt")
+                                 for name in ("base64", "state")} | {"botType": BOT, "notifyHook": HOOK},
+    "POST /mj/submit/modal": {name: todo("modal's lifecycle on a task awaiting its modal")
+                              for name in ("maskBase64", "prompt", "state", "taskId")} | {"notifyHook": HOOK},
+    "POST /mj/submit/shorten": {name: todo("shorten's lifecycle: a terminal SHORTEN task")
+                                for name in ("prompt", "state")} | {"botType": BOT, "notifyHook": HOOK},
+    "POST /mj/submit/change": {name: todo("change's lifecycle: UPSCALE/VARIATION/REROLL of a finished task")
+                               for name in ("action", "index", "state", "taskId")} | {"notifyHook": HOOK},
+    "POST /mj/submit/simple-change": {name: todo("simple-change's lifecycle: `<taskId> U1` starts a new task")
+                                      for name in ("content", "state")} | {"notifyHook": HOOK},
+    "POST /mj/submit/upload-discord-images": {"base64Array": todo("answers one URL per picture")},
+    "GET /mj/task/{id}/fetch": {"id": checked("mj_task_reaches_terminal_state", "mj_unknown_task_is_404")},
+    "POST /mj/task/list-by-condition": {"ids": checked("mj_list_by_condition_returns_requested")},
+    "GET /mj/task/{id}/image-seed": {"id": checked("mj_image_seed_of_finished_task")},
+}
