@@ -13,8 +13,9 @@ from typing import Any
 
 import jsonschema_rs
 
+from aitre.spec.schema_errors import deepest_error, error_depth
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-_CONST = jsonschema_rs.ValidationErrorKind.Constant
 
 
 def _escape(part: str) -> str:
@@ -27,27 +28,6 @@ def field_path(parts: list[str | int]) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "the body"
-
-
-def _depth(error: jsonschema_rs.ValidationError) -> int:
-    return len(error.instance_path) + isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required)
-
-
-def deepest(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationError:
-    """For a failed union, the error of the branch the server most likely meant; else the error itself."""
-    context = getattr(error.kind, "context", None)
-    if not context:
-        return error
-    best, score = error, (False, _depth(error))
-    for branch in context:
-        if not branch:
-            continue
-        other_variant = any(isinstance(item.kind, _CONST) for item in branch)
-        candidate = max((deepest(item) for item in branch), key=_depth)
-        candidate_score = (not other_variant, _depth(candidate))
-        if candidate_score > score:
-            best, score = candidate, candidate_score
-    return best
 
 
 class ResponseContract:
@@ -96,7 +76,7 @@ class ResponseContract:
         errors = list(self._compiled[pointer].iter_errors(instance))
         if not errors:
             return None
-        chosen = max((deepest(error) for error in errors), key=_depth)
+        chosen = max((deepest_error(error) for error in errors), key=error_depth)
         path: list[str | int] = list(chosen.instance_path)
         missing = getattr(chosen.kind, "property", None)
         if isinstance(chosen.kind, jsonschema_rs.ValidationErrorKind.Required) and isinstance(missing, str):

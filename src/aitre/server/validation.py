@@ -16,6 +16,7 @@ import jsonschema_rs
 
 from aitre.server.contract import Operation, resolve
 from aitre.server.errors import ApiError, bad_request
+from aitre.spec.schema_errors import deepest_error
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -29,33 +30,6 @@ def param_name(path: Sequence[str | int]) -> str | None:
         else:
             text += f".{part}" if text else str(part)
     return text or None
-
-
-def _depth(error: jsonschema_rs.ValidationError) -> int:
-    """How far into the instance an error points; a missing property counts as one level below its object."""
-    return len(error.instance_path) + isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required)
-
-
-def _deepest(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationError:
-    """For a failed anyOf/oneOf, the most telling error of the branch the client most likely meant.
-
-    "not valid under any of the given schemas" names only the union. A branch that fails on a `const`
-    (a discriminator such as `role` or `type`) is another variant; among the others, the one whose error
-    sits deepest wins (a text part missing `text`, rather than "not an image part").
-    """
-    context = getattr(error.kind, "context", None)
-    if not context:
-        return error
-    best, best_score = error, (False, _depth(error))
-    for branch in context:
-        if not branch:
-            continue
-        other_variant = any(isinstance(item.kind, jsonschema_rs.ValidationErrorKind.Constant) for item in branch)
-        candidate = max((_deepest(item) for item in branch), key=_depth)
-        score = (not other_variant, _depth(candidate))
-        if score > best_score:
-            best, best_score = candidate, score
-    return best
 
 
 def _rule_text(schema: Any, error: jsonschema_rs.ValidationError) -> str | None:
@@ -79,7 +53,7 @@ def _rule_text(schema: Any, error: jsonschema_rs.ValidationError) -> str | None:
 
 
 def _to_api_error(error: jsonschema_rs.ValidationError, schema: Any) -> ApiError:
-    chosen = _deepest(error)
+    chosen = deepest_error(error)
     path = list(chosen.instance_path)
     prop = getattr(chosen.kind, "property", None)
     if isinstance(chosen.kind, jsonschema_rs.ValidationErrorKind.Required) and isinstance(prop, str):

@@ -107,14 +107,21 @@ def error_problem_for(path: str, content_type: str, body: bytes) -> str | None:
     return f"{problem}; nor is it the MidJourney error shape {{code, description}}"
 
 
+def _json_body(content_type: str, body: bytes) -> tuple[Any, str | None]:
+    """The parsed body of a JSON answer, or why it is not one (the media type or the syntax)."""
+    if content_type != "application/json":
+        return None, f"Content-Type is {content_type or '(none)'}, not application/json"
+    try:
+        return json.loads(body), None
+    except ValueError:
+        return None, f"body is not JSON: {body[:80]!r}"
+
+
 def mj_error_body_problem(content_type: str, body: bytes) -> str | None:
     """Why a body is not the midjourney-proxy error shape `{code: integer, description: string}`."""
-    if content_type != "application/json":
-        return f"Content-Type is {content_type or '(none)'}, not application/json"
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return f"body is not JSON: {body[:80]!r}"
+    data, problem = _json_body(content_type, body)
+    if problem is not None:
+        return problem
     if not isinstance(data, dict) or not is_int(data.get("code")) or not isinstance(data.get("description"), str):
         return f"body is not {{code: integer, description: string}}: {body[:120]!r}"
     return None
@@ -122,12 +129,9 @@ def mj_error_body_problem(content_type: str, body: bytes) -> str | None:
 
 def error_body_problem(content_type: str, body: bytes) -> str | None:
     """Why a body with this media type is not the OpenAI error object (None when it is)."""
-    if content_type != "application/json":
-        return f"Content-Type is {content_type or '(none)'}, not application/json"
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return f"body is not JSON: {body[:80]!r}"
+    data, problem = _json_body(content_type, body)
+    if problem is not None:
+        return problem
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
         return f"body has no `error` object: {body[:120]!r}"
