@@ -225,6 +225,10 @@ BREAKS: dict[str, list[Breaker]] = {
     "image_edit_requires_image": [replace_answer("POST", "/v1/images/edits", status=500, when=_status(400, 500))],
     "image_variation_returns_images": [edit_json("POST", "/v1/images/variations", lambda r, b: {**b, "data": [
         {"b64_json": "@@@"}]})],
+    "image_edit_n_and_url": [edit_json("POST", "/v1/images/edits", lambda r, b: {**b, "data": b["data"][:1]}
+                                       if r.form("n") == "2" else b)],
+    "image_variation_n_and_url": [edit_json("POST", "/v1/images/variations", lambda r, b: {**b, "data": [
+        {**item, "url": "/files/relative.png"} for item in b["data"]]} if r.form("response_format") == "url" else b)],
     "image_variation_requires_image": [replace_answer("POST", "/v1/images/variations", status=200, body=b'{}',
                                                       when=_status(400, 200))],
     # audio

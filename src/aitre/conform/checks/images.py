@@ -141,3 +141,36 @@ def image_variation_requires_image(ctx: CheckContext) -> None:
     """
     exchange = _multipart_image(ctx, IMAGE_VARIATIONS, with_image=False, prompt=False)
     require_client_error(exchange, "a variation without an image")
+
+
+def _two_as_urls(ctx: CheckContext, operation: str, *, prompt: bool) -> Any:
+    """A multipart request for two pictures as links (`n=2`, `response_format=url`)."""
+    form: dict[str, str] = {"model": ctx.model("images"), "n": "2", "size": "256x256", "response_format": "url"}
+    if prompt:
+        form["prompt"] = PROMPT
+    return ctx.send(operation, form=form, files={"image": ("square.png", tiny_png(), "image/png")})
+
+
+@check("images", "edits", IMAGE_EDITS)
+def image_edit_n_and_url(ctx: CheckContext) -> None:
+    """An edit with `n=2` and `response_format=url` gives exactly two items, each an absolute URL and no
+    base64.
+
+    A model that cannot answer with links or make two pictures (the GPT image models answer in base64
+    only) may refuse with a 4xx naming the field: skipped, not failed.
+    """
+    exchange = _two_as_urls(ctx, IMAGE_EDITS, prompt=True)
+    skip_if_refused(exchange, "two edited pictures as links")
+    _check_url_items(images_of(ok_json(exchange), 2))
+
+
+@check("images", "variations", IMAGE_VARIATIONS)
+def image_variation_n_and_url(ctx: CheckContext) -> None:
+    """A variation with `n=2` and `response_format=url` gives exactly two items, each an absolute URL and
+    no base64.
+
+    A relay may refuse links or several pictures for its model with a 4xx naming the field: skipped.
+    """
+    exchange = _two_as_urls(ctx, IMAGE_VARIATIONS, prompt=False)
+    skip_if_refused(exchange, "two variations as links")
+    _check_url_items(images_of(ok_json(exchange), 2))
