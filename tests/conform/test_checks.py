@@ -244,6 +244,8 @@ BREAKS: dict[str, list[Breaker]] = {
                                                    body=b"00:00.000 --> 00:01.000\n",
                                                    when=lambda r, s: r.form("response_format") == "vtt")],
     "transcription_verbose_json_segments": [edit_json("POST", "/v1/audio/transcriptions", _bad_segment)],
+    "translation_text_formats": [replace_answer("POST", "/v1/audio/translations", body=b"00:00.000 --> 00:01.000\n",
+                                                when=lambda r, s: r.form("response_format") == "vtt")],
     "translation_json_has_text": [edit_json("POST", "/v1/audio/translations", lambda r, b: {"translation": ""})],
     # midjourney
     "mj_submit_answer_shape": [edit_json("POST", "/mj/submit/imagine", lambda r, b: {**b, "code": "1"})],

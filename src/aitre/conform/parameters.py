@@ -197,7 +197,7 @@ PARAMETERS: dict[str, dict[str, Row]] = {
         "file": checked("translation_json_has_text"),
         "model": MODEL_CHOICE,
         "prompt": MODEL_HINT,
-        "response_format": todo("text, srt, vtt and verbose_json as for transcriptions"),
+        "response_format": checked("translation_json_has_text", "translation_text_formats"),
         "temperature": SAMPLING,
     },
     "POST /mj/submit/imagine": {

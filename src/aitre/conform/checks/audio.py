@@ -113,6 +113,32 @@ def _plain_text(exchange: Exchange, what: str) -> str:
     return exchange.text
 
 
+def _check_bare_text(text: str) -> None:
+    """A `text` answer is the transcript itself, not a JSON document."""
+    if text.lstrip().startswith("{"):
+        try:
+            json.loads(text)
+        except ValueError:
+            return
+        raise InvalidBody("response_format text answered a JSON document")
+
+
+def _check_webvtt(text: str) -> None:
+    """WebVTT: `WEBVTT` first; every cue timing `[HH:]MM:SS.mmm --> [HH:]MM:SS.mmm` with start <= end."""
+    text = text.lstrip("\ufeff")
+    expect(text.startswith("WEBVTT"), f"VTT body starts with {text[:20]!r}, not WEBVTT")
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if "-->" not in line:
+            continue
+        timing = VTT_TIMING.match(line.strip())
+        if timing is None:
+            raise ContractViolation(f"VTT cue timing {line.strip()!r} is malformed")
+        parts = [int(part or 0) for part in timing.groups()]
+        start = ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + parts[3]
+        end = ((parts[4] * 60 + parts[5]) * 60 + parts[6]) * 1000 + parts[7]
+        expect(start <= end, f"VTT cue {line.strip()!r} ends before it starts")
+
+
 @check("audio", "transcription json", TRANSCRIPTIONS)
 def transcription_json_has_text(ctx: CheckContext) -> None:
     """A transcription with the default format is a JSON object with a string `text`.
@@ -129,13 +155,7 @@ def transcription_text_is_plain(ctx: CheckContext) -> None:
 
     An empty transcript is fine for a silent clip.
     """
-    text = _plain_text(transcribe(ctx, "text"), "text")
-    if text.lstrip().startswith("{"):
-        try:
-            json.loads(text)
-        except ValueError:
-            return
-        raise InvalidBody("response_format text answered a JSON document")
+    _check_bare_text(_plain_text(transcribe(ctx, "text"), "text"))
 
 
 @check("audio", "transcription srt", TRANSCRIPTIONS)
@@ -166,18 +186,7 @@ def transcription_vtt_structure(ctx: CheckContext) -> None:
 
     Cue identifiers, settings after the timing and NOTE blocks are allowed.
     """
-    text = _plain_text(transcribe(ctx, "vtt"), "vtt").lstrip("\ufeff")
-    expect(text.startswith("WEBVTT"), f"VTT body starts with {text[:20]!r}, not WEBVTT")
-    for line in text.replace("\r\n", "\n").split("\n"):
-        if "-->" not in line:
-            continue
-        timing = VTT_TIMING.match(line.strip())
-        if timing is None:
-            raise ContractViolation(f"VTT cue timing {line.strip()!r} is malformed")
-        parts = [int(part or 0) for part in timing.groups()]
-        start = ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + parts[3]
-        end = ((parts[4] * 60 + parts[5]) * 60 + parts[6]) * 1000 + parts[7]
-        expect(start <= end, f"VTT cue {line.strip()!r} ends before it starts")
+    _check_webvtt(_plain_text(transcribe(ctx, "vtt"), "vtt"))
 
 
 @check("audio", "verbose_json", TRANSCRIPTIONS)
@@ -214,3 +223,14 @@ def translation_json_has_text(ctx: CheckContext) -> None:
     """
     body = ok_json(transcribe(ctx, None, TRANSLATIONS))
     expect(isinstance(body.get("text"), str), f"text is {body.get('text')!r}")
+
+
+@check("audio", "translation", TRANSLATIONS)
+def translation_text_formats(ctx: CheckContext) -> None:
+    """A translation honours `response_format` as a transcription does: `text` is text/plain with the bare
+    translation, `vtt` is text/plain WebVTT.
+
+    An empty translation of a silent clip is fine; cue identifiers and settings are allowed.
+    """
+    _check_bare_text(_plain_text(transcribe(ctx, "text", TRANSLATIONS), "text"))
+    _check_webvtt(_plain_text(transcribe(ctx, "vtt", TRANSLATIONS), "vtt"))
