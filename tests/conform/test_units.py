@@ -161,3 +161,10 @@ def test_positive_cases_name_only_declared_tools(choice: dict[str, object], kept
     body = {"model": "m", "messages": [], "tools": [tool], "tool_choice": choice}
     tame_body(body, "/v1/chat/completions", {}, ConformSettings(base_url="http://x"))
     assert body["tool_choice"] == (choice if kept else "auto")
+
+
+def test_messages_name_json_types_not_python_ones() -> None:
+    from aitre.conform.checks._common import json_type
+
+    assert [json_type(v) for v in (None, True, 3, 2.5, "x", [], {})] == [
+        "null", "a boolean", "a number", "a number", "a string", "an array", "an object"]

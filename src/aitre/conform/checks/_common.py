@@ -46,6 +46,23 @@ WEATHER_TOOL = {
 }
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages a client author reads ("null", not "NoneType")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def is_int(value: Any) -> bool:
     """An integer that is not a bool (JSON `true` must not pass as 1)."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -68,7 +85,7 @@ def chat_body(ctx: CheckContext, content: str = "Say hello.", **extra: Any) -> d
 
 def base64_field(value: Any, where: str) -> bytes:
     """The bytes of a strict base64 string field; a ContractViolation naming `where` otherwise."""
-    expect(isinstance(value, str), f"{where} is {type(value).__name__}, not a base64 string")
+    expect(isinstance(value, str), f"{where} is {json_type(value)}, not a base64 string")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -190,7 +207,7 @@ def require_client_error(exchange: Exchange, what: str) -> dict[str, Any]:
 
 def check_usage(usage: Any, *, completion: bool = True) -> None:
     """Usage counts are non-negative integers that add up, with details within their totals."""
-    expect(isinstance(usage, dict), f"usage is {type(usage).__name__}, not an object")
+    expect(isinstance(usage, dict), f"usage is {json_type(usage)}, not an object")
     names = ("prompt_tokens", "completion_tokens", "total_tokens") if completion else ("prompt_tokens", "total_tokens")
     for name in names:
         expect(is_int(usage.get(name)) and usage[name] >= 0, f"usage.{name} is {usage.get(name)!r}")

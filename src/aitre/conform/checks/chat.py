@@ -17,6 +17,7 @@ from aitre.conform.checks._common import (
     check_usage,
     is_int,
     is_number,
+    json_type,
     ok_json,
     skip_if_refused,
 )
@@ -33,7 +34,7 @@ def basic_chat(ctx: CheckContext) -> dict[str, Any]:
 
 def choices_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     choices = body.get("choices")
-    expect(isinstance(choices, list), f"choices is {type(choices).__name__}, not an array")
+    expect(isinstance(choices, list), f"choices is {json_type(choices)}, not an array")
     for position, choice in enumerate(choices):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(choice, dict), f"choices[{position}] is not an object")
     return choices  # type: ignore[return-value]  # expect() above checked the shape
@@ -225,7 +226,7 @@ def _tool_calls(choice: dict[str, Any], where: str) -> list[dict[str, Any]]:
         function = call.get("function") or {}
         expect(function.get("name") == "get_weather", f"{at}.function.name is {function.get('name')!r}")
         arguments: Any = function.get("arguments")
-        expect(isinstance(arguments, str), f"{at}.function.arguments is {type(arguments).__name__}, not a JSON string")
+        expect(isinstance(arguments, str), f"{at}.function.arguments is {json_type(arguments)}, not a JSON string")
         try:
             parsed = json.loads(arguments)
         except ValueError:

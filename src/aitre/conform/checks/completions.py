@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     check_token_limit,
     check_usage,
     is_int,
+    json_type,
     ok_json,
     skip_if_refused,
 )
@@ -30,7 +31,7 @@ def completion_body(ctx: CheckContext, prompt: Any = "Say hello.", **extra: Any)
 
 def choices_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     choices = body.get("choices")
-    expect(isinstance(choices, list), f"choices is {type(choices).__name__}, not an array")
+    expect(isinstance(choices, list), f"choices is {json_type(choices)}, not an array")
     for position, choice in enumerate(choices):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(choice, dict), f"choices[{position}] is not an object")
         expect(isinstance(choice.get("text"), str), f"choices[{position}].text is {choice.get('text')!r}")

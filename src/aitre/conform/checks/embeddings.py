@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aitre.conform.checks._common import EMBEDDINGS, base64_field, check_usage, is_number, ok_json, skip_if_refused
+from aitre.conform.checks._common import (
+    EMBEDDINGS,
+    base64_field,
+    check_usage,
+    is_number,
+    json_type,
+    ok_json,
+    skip_if_refused,
+)
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import Skipped, expect
 from aitre.conform.registry import check
@@ -22,7 +30,7 @@ def embed(ctx: CheckContext, **extra: Any) -> dict[str, Any]:
 def data_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
     expect(body.get("object") == "list", f"object is {body.get('object')!r}, not 'list'")
     data = body.get("data")
-    expect(isinstance(data, list), f"data is {type(data).__name__}, not an array")
+    expect(isinstance(data, list), f"data is {json_type(data)}, not an array")
     expect(len(data) == count, f"{len(data)} embeddings for {count} inputs")  # type: ignore[arg-type]  # expect() above checked it
     for position, item in enumerate(data):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(item, dict), f"data[{position}] is not an object")

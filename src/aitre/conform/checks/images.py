@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     IMAGES,
     base64_field,
     check_created,
+    json_type,
     ok_json,
     require_client_error,
     skip_if_refused,
@@ -35,7 +36,7 @@ def image_body(ctx: CheckContext, **extra: Any) -> dict[str, Any]:
 def images_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
     check_created(body.get("created"), "created")
     data = body.get("data")
-    expect(isinstance(data, list), f"data is {type(data).__name__}, not an array")
+    expect(isinstance(data, list), f"data is {json_type(data)}, not an array")
     expect(len(data) == count, f"{len(data)} images for n={count}")  # type: ignore[arg-type]  # expect() above checked it
     for position, item in enumerate(data):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(item, dict), f"data[{position}] is not an object")

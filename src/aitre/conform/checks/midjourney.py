@@ -16,6 +16,7 @@ from aitre.conform.checks._common import (
     MJ_LIST,
     MJ_SEED,
     is_int,
+    json_type,
     ok_json,
     require_error,
 )
@@ -158,7 +159,7 @@ def mj_list_by_condition_returns_requested(ctx: CheckContext) -> None:
     answer = ctx.send(MJ_LIST, json_body={"ids": [task_id, unknown]})
     answer.require_status(200)
     items = answer.json()
-    expect(isinstance(items, list), f"list-by-condition answered {type(items).__name__}, not an array")
+    expect(isinstance(items, list), f"list-by-condition answered {json_type(items)}, not an array")
     ids: list[Any] = [item.get("id") for item in items if isinstance(item, dict)]
     expect(task_id in ids, f"the known task {task_id} is missing from {ids}")
     extra = sorted(set(ids) - {task_id})

@@ -5,7 +5,16 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from aitre.conform.checks._common import MODEL, MODEL_DELETE, MODELS, check_id, is_int, ok_json, require_error
+from aitre.conform.checks._common import (
+    MODEL,
+    MODEL_DELETE,
+    MODELS,
+    check_id,
+    is_int,
+    json_type,
+    ok_json,
+    require_error,
+)
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import NotSupported, Skipped, expect
 from aitre.conform.registry import check
@@ -19,7 +28,7 @@ def model_list(ctx: CheckContext) -> list[dict[str, Any]]:
     body = ok_json(ctx.send_shared("models:list", MODELS))
     expect(body.get("object") == "list", f"object is {body.get('object')!r}, not 'list'")
     data = body.get("data")
-    expect(isinstance(data, list), f"data is {type(data).__name__}, not an array")
+    expect(isinstance(data, list), f"data is {json_type(data)}, not an array")
     return data  # type: ignore[return-value]  # expect() above checked the shape
 
 
