@@ -8,17 +8,10 @@ from here.
 
 from __future__ import annotations
 
-import base64
-import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-# A 1x1 transparent PNG: the smallest picture an image edit takes.
-PIXEL = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
-CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
+from call_runner import CHAT, PIXEL, run_calls
 
 
 def calls(base_url: str, api_key: str, out_dir: Path) -> Iterator[tuple[str, Callable[[], str]]]:
@@ -97,16 +90,5 @@ def calls(base_url: str, api_key: str, out_dir: Path) -> Iterator[tuple[str, Cal
                 ("MJ imagine + fetch", midjourney), ("streaming chat", stream)]
 
 
-def main() -> None:
-    generated, base_url, api_key, out_dir = sys.argv[1:5]
-    sys.path.insert(0, generated)
-    for name, run in calls(base_url, api_key, Path(out_dir)):
-        try:
-            result = {"call": name, "ok": True, "detail": run()}
-        except Exception as error:  # every failure is a result to report, not a crash
-            result = {"call": name, "ok": False, "detail": f"{type(error).__name__}: {error}"[:300]}
-        print(json.dumps(result), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    run_calls(calls)
