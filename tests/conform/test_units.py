@@ -168,3 +168,28 @@ def test_messages_name_json_types_not_python_ones() -> None:
 
     assert [json_type(v) for v in (None, True, 3, 2.5, "x", [], {})] == [
         "null", "a boolean", "a number", "a number", "a string", "an array", "an object"]
+
+
+def test_a_schemathesis_request_without_an_answer_keeps_its_request_and_a_curl() -> None:
+    import requests
+
+    from aitre.conform.collect import _schema_record
+    from aitre.conform.schema_records import network_failure
+
+    prepared = requests.Request("POST", "http://127.0.0.1:9/v1/embeddings", json={"input": "x", "model": "m"},
+                                headers={"Authorization": "Bearer sk-secret-key-123456"}).prepare()
+    cause = requests.ConnectionError("Connection reset by peer", request=prepared)
+    raw = network_failure("POST /v1/embeddings", "ConnectionError: Connection reset by peer", cause)
+    record = _schema_record(raw, "embeddings", "network", Redactor("sk-secret-key-123456"))
+    assert record.request and record.request["method"] == "POST" and record.curl and "/v1/embeddings" in record.curl
+    assert record.response_excerpt == "(ConnectionError: Connection reset by peer)"
+    assert "sk-secret-key-123456" not in repr(record)
+
+
+def test_an_error_event_in_a_200_stream_is_named_as_such() -> None:
+    from aitre.conform.sse import stream_error
+
+    body = b'data: {"error": {"message": "invalid api key", "type": "auth"}}\n\ndata: [DONE]\n\n'
+    assert stream_error(body) == "invalid api key"
+    assert stream_error(b'data: {"choices": [], "error": null}\n\n') is None
+    assert stream_error(b"data: [DONE]\n\n") is None

@@ -130,6 +130,7 @@ class Exchange:
             expected=expected,
             actual=self.status,
             exchange=self,
+            cause=f"answered {self.status} where the contract gives {expected}",
         )
 
     def require_content_type(self, *media_types: str) -> None:
@@ -141,6 +142,7 @@ class Exchange:
             expected=media_types,
             actual=self.content_type,
             exchange=self,
+            cause=f"typed {self.content_type or '(none)'} where the contract gives {' or '.join(media_types)}",
         )
 
     def excerpt(self, limit: int = EXCERPT_CHARS) -> str:

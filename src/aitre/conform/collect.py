@@ -7,6 +7,7 @@ import re
 import shlex
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from aitre.conform.checks._common import route_evidence
 from aitre.conform.client import UNSUPPORTED_STATUSES, Exchange
@@ -14,7 +15,8 @@ from aitre.conform.failures import Failure, NotSupportedButRequired
 from aitre.conform.redact import Redactor
 from aitre.conform.registry import CheckSpec
 from aitre.conform.results import CheckResult, FailureRecord, Outcome
-from aitre.conform.schema_checks import RawFailure, SchemaOutcome
+from aitre.conform.schema_checks import SchemaOutcome
+from aitre.conform.schema_records import RawFailure
 from aitre.conform.schema_verdicts import FEATURES, LATITUDE, RULES, allow_lists_supported
 
 EXCERPT = 1500
@@ -81,6 +83,7 @@ def failure_record(spec: CheckSpec, failure: Failure, redactor: Redactor) -> Fai
         curl=redactor.curl(exchange.curl(dict(paths))) if exchange else None,
         severity=failure.severity,
         attachments=tuple((paths[name], data) for name, data in files.items()),
+        cause=redactor.text(failure.cause) if failure.cause else spec.name,
     )
 
 
@@ -187,6 +190,7 @@ def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor)
         curl=redactor.curl(curl) if raw.method else None,
         severity=raw.severity,
         attachments=attachments if raw.method else (),
+        cause=redactor.text(raw.why) if raw.why else f"schemathesis.{raw.check}",
     )
 
 
@@ -221,11 +225,13 @@ def _curl(raw: RawFailure) -> tuple[str, tuple[tuple[str, bytes], ...]]:
 
 
 # Purpose-built checks that a schemathesis finding may only restate: the finding's check, which of its
-# findings (by status) restate, and the checks that already report the cause.
-_RESTATES: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
-    ("schemathesis.ignored_auth", (0, 1000), ("missing_key_is_401", "missing_key_is_401_on_post",
-                                              "wrong_key_is_401", "wrong_key_is_401_on_post")),
-    ("schemathesis.response_schema_conformance", (400, 500), ("every_4xx_has_error_object",)),
+# findings (by status, and by a phrase of the message when not empty) restate, and the checks that already
+# report the cause.
+_AUTH_CHECKS = ("missing_key_is_401", "missing_key_is_401_on_post", "wrong_key_is_401", "wrong_key_is_401_on_post")
+_RESTATES: tuple[tuple[str, tuple[int, int], str, tuple[str, ...]], ...] = (
+    ("schemathesis.ignored_auth", (0, 1000), "", _AUTH_CHECKS),
+    ("schemathesis.missing_required_header", (0, 1000), "'Authorization'", _AUTH_CHECKS),
+    ("schemathesis.response_schema_conformance", (400, 500), "", ("every_4xx_has_error_object",)),
 )
 
 
@@ -235,14 +241,17 @@ def fold_restatements(results: list[CheckResult]) -> None:
     finding (with a count), not one per operation and area."""
     failed = {result.name: result for result in results if result.outcome is Outcome.FAIL}
     for result in results:
-        for check, (low, high), causes in _RESTATES:
+        for check, (low, high), phrase, causes in _RESTATES:
             target = next((failed[name] for name in causes if name in failed), None)
             if result.name != check or target is None or not result.failures:
                 continue
-            restating = [f for f in result.failures if f.status is not None and low <= f.status < high]
+            restating = [f for f in result.failures
+                         if f.status is not None and low <= f.status < high and phrase in f.message]
             if not restating:
                 continue
-            target.failures.extend(restating[: max(0, 3 - len(target.failures) + 1)])
+            # Restatements join the target's cause, so the defect stays one group.
+            cause = target.failures[0].cause if target.failures else target.name
+            target.failures.extend(replace(f, cause=cause) for f in restating[: max(0, 3 - len(target.failures) + 1)])
             result.failures = [f for f in result.failures if f not in restating]
             note = f"{len(restating)} finding(s) restate {target.name}, and are reported there"
             result.reason = f"{note}; {result.reason}" if result.reason else note

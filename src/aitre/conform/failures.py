@@ -46,8 +46,11 @@ class Failure(AssertionError):
         actual: Any = None,
         exchange: Any = None,
         severity: Severity | None = None,
+        cause: str | None = None,
     ) -> None:
         super().__init__(message)
+        # The root cause in words shared by every check it fails (see `RunReport.causes`); None: the check's own.
+        self.cause = cause
         self.severity = severity or self.default_severity
         self.message = message
         self.operation = operation

@@ -39,6 +39,8 @@ class FailureRecord:
     curl: str | None = None
     severity: Severity = Severity.VIOLATION
     waived: str | None = None  # the reason of the waiver that excuses this finding
+    # The root cause in words; findings of several checks with one cause are one group (`RunReport.causes`).
+    cause: str = ""
     # Files a curl command reads (path relative to the report directory, bytes), written beside the reports.
     attachments: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
@@ -69,6 +71,17 @@ class CheckResult:
             return
         violated = any(failure.severity is Severity.VIOLATION for failure in standing)
         self.outcome = Outcome.FAIL if violated else Outcome.WARN
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One root cause and the flagged checks it explains: a defect reported once, with its reach."""
+
+    text: str
+    severity: Severity
+    checks: tuple[str, ...]
+    findings: int
+    example: FailureRecord
 
 
 @dataclass
@@ -110,6 +123,23 @@ class RunReport:
         fidelity_violations = self.fidelity.violations if self.fidelity else 0
         fidelity_warnings = self.fidelity.warnings if self.fidelity else 0
         return bool(self.violations or fidelity_violations or (strict and (self.warnings or fidelity_warnings)))
+
+    def causes(self) -> list[Cause]:
+        """Standing findings grouped by root cause: violations first, then by how many checks each explains."""
+        groups: dict[str, list[tuple[str, FailureRecord]]] = {}
+        for result in self.results:
+            if result.outcome not in (Outcome.FAIL, Outcome.WARN):
+                continue
+            for failure in result.failures:
+                if failure.waived is None:
+                    groups.setdefault(failure.cause or result.name, []).append((result.name, failure))
+        causes = []
+        for text, members in groups.items():
+            checks = tuple(dict.fromkeys(name for name, _ in members))
+            violated = any(failure.severity is Severity.VIOLATION for _, failure in members)
+            causes.append(Cause(text, Severity.VIOLATION if violated else Severity.WARNING, checks, len(members),
+                                members[0][1]))
+        return sorted(causes, key=lambda cause: (cause.severity is not Severity.VIOLATION, -len(cause.checks)))
 
     @property
     def requests_per_second(self) -> float:

@@ -11,7 +11,6 @@ as generated, since rewriting them could make them valid. What each failure mean
 from __future__ import annotations
 
 import ast
-import json
 import sys
 import threading
 from collections import defaultdict
@@ -33,34 +32,15 @@ from aitre.conform.redact import Redactor
 from aitre.conform.request_contract import RequestContract
 from aitre.conform.response_contract import ResponseContract
 from aitre.conform.schema_cases import cheap_spec, declared_methods, tame_body
+from aitre.conform.schema_records import RawFailure, error_param, network_failure
 from aitre.conform.schema_verdicts import judge
 from aitre.conform.settings import ConformSettings
+from aitre.conform.sse import stream_error
 from aitre.conform.st_wire import WireBounds, use_bounds
 from aitre.conform.st_wire import install as install_bounded_sessions
 
 MAX_FAILURES_KEPT = 3
 MAX_STREAM_EVENTS = 100
-
-
-@dataclass
-class RawFailure:
-    """A schemathesis failure before redaction (the runner redacts it into a FailureRecord)."""
-
-    check: str
-    operation: str
-    title: str
-    message: str
-    method: str | None = None
-    url: str | None = None
-    request_headers: dict[str, str] = field(default_factory=dict)
-    request_body: bytes | None = None
-    status: int | None = None
-    response_body: bytes | None = None
-    response_type: str = ""
-    response_headers: dict[str, str] = field(default_factory=dict)
-    curl: str | None = None
-    severity: Severity = Severity.VIOLATION
-    why: str = ""
 
 
 @dataclass
@@ -322,7 +302,7 @@ class SchemaRun:
         key = (label, "network")
         self.outcome.failure_counts[key] += 1
         if len(self.outcome.failures[key]) < MAX_FAILURES_KEPT:
-            self.outcome.failures[key].append(RawFailure("network", label, "Request failed", message))
+            self.outcome.failures[key].append(network_failure(label, message, cause))
 
     def _collect(self, recorder: Any) -> None:
         with_cases = recorder.cases
@@ -335,7 +315,7 @@ class SchemaRun:
             interaction = recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
             status = response.status_code if response is not None else None
-            param = _error_param(response.content) if response is not None else None
+            param = error_param(response.content) if response is not None else None
             for node in nodes:
                 key = (operation, node.name)
                 if node.failure_info is None:
@@ -383,18 +363,11 @@ class SchemaRun:
                 raw.response_body = self.redactor.text(response.content.decode("utf-8", "replace"))[:4000].encode()
                 raw.response_type = (response.headers.get("content-type") or [""])[0]
                 raw.response_headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
+                failed_inside = stream_error(response.content) if "event-stream" in raw.response_type else None
+                if failed_inside is not None:
+                    raw.message = f"HTTP {raw.status} with an error event in the stream: {failed_inside}\n{raw.message}"
                 if node.name == "response_schema_conformance":
                     where = self.responses.explain(operation, raw.status, raw.response_type, response.content)
                     if where:
                         raw.message = f"{where}\n{raw.message}"
         return raw
-
-
-def _error_param(content: bytes) -> str | None:
-    """The `error.param` of an OpenAI error body, if the body is one."""
-    try:
-        error = json.loads(content).get("error")
-    except (ValueError, AttributeError):
-        return None
-    param = error.get("param") if isinstance(error, dict) else None
-    return param if isinstance(param, str) else None

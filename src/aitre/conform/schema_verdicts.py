@@ -86,7 +86,9 @@ def judge(check: str, case: Any, status: int | None, *, contract: RequestContrac
 
     `model_swapped`: the case's model was replaced by the run's model for its role (see `tame_body`);
     `model_usable`: the run has a model for the operation's role, or the operation names none;
-    `error_param`: the `param` of the error the server answered, if any.
+    `error_param`: the `param` of the error the server answered, if any (`PARAM_ABSENT` when the error
+    object has none: whether the refusal was model policy cannot be told, and the error-shape check
+    reports the missing `param`).
     """
     path = case.operation.path
     if check == "positive_data_acceptance":

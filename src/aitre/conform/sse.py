@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 DONE = "[DONE]"
@@ -79,3 +80,30 @@ class SseParser:
         event = SseEvent(data="\n".join(self._data), event=self._event, id=self._id, stray_lines=self._stray)
         self._data, self._event, self._id, self._stray = [], None, None, []
         return event
+
+
+def error_event(data: str) -> str | None:
+    """The message of an event whose data is an error object (`{"error": {...}}`), else None.
+
+    Some servers report a failure inside a stream already answered 200; a client then meets an error
+    where it expected a chunk, and the report should say so rather than judge it as a malformed chunk.
+    """
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if error is None or "choices" in parsed:
+        return None
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message)[:200]
+
+
+def stream_error(body: bytes) -> str | None:
+    """The message of the first error event in a whole event-stream body, else None."""
+    parser = SseParser()
+    for event in parser.feed(body + b"\n\n"):
+        found = error_event(event.data)
+        if found is not None:
+            return found
+    return None

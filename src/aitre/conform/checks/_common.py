@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from aitre.conform.client import Exchange
@@ -124,6 +125,19 @@ def error_problem_for(path: str, content_type: str, body: bytes) -> str | None:
     return f"{problem}; nor is it the MidJourney error shape {{code, description}}"
 
 
+def shown(data: bytes, limit: int) -> str:
+    """The start of a body as an operator reads it: text in backticks (newlines as \\n), else hex bytes."""
+    head = data[:limit]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or any(not char.isprintable() and char not in "\r\n\t" for char in text):
+        return "bytes " + head.hex(" ")
+    more = "..." if len(data) > limit else ""
+    return "`" + text.replace("\r", "\\r").replace("\n", "\\n") + more + "`"
+
+
 def _json_body(content_type: str, body: bytes) -> tuple[Any, str | None]:
     """The parsed body of a JSON answer, or why it is not one (the media type or the syntax)."""
     if content_type != "application/json":
@@ -131,7 +145,7 @@ def _json_body(content_type: str, body: bytes) -> tuple[Any, str | None]:
     try:
         return json.loads(body), None
     except ValueError:
-        return None, f"body is not JSON: {body[:80]!r}"
+        return None, f"body is not JSON: {shown(body, 80)}"
 
 
 def mj_error_body_problem(content_type: str, body: bytes) -> str | None:
@@ -140,7 +154,7 @@ def mj_error_body_problem(content_type: str, body: bytes) -> str | None:
     if problem is not None:
         return problem
     if not isinstance(data, dict) or not is_int(data.get("code")) or not isinstance(data.get("description"), str):
-        return f"body is not {{code: integer, description: string}}: {body[:120]!r}"
+        return f"body is not {{code: integer, description: string}}: {shown(body, 120)}"
     return None
 
 
@@ -151,7 +165,7 @@ def error_body_problem(content_type: str, body: bytes) -> str | None:
         return problem
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
-        return f"body has no `error` object: {body[:120]!r}"
+        return f"body has no `error` object: {shown(body, 120)}"
     for name in ("message", "type"):
         if not isinstance(error.get(name), str):
             return f"error.{name} is {error.get(name)!r}, not a string"
@@ -180,6 +194,14 @@ def route_evidence(status: int, body: bytes) -> bool:
     return bool(error.get("param")) or error.get("code") == "model_not_found"
 
 
+def error_cause(problem: str) -> str:
+    """The root cause shared by every check that meets an error body with `problem`."""
+    # The MidJourney suffix ("nor is it the MidJourney shape") differs by route, not by cause.
+    # The body excerpt after ": `" or ": bytes" differs per answer, not per cause.
+    general = re.split(r"; nor is it|: `|: bytes ", problem)[0]
+    return f"4xx answers are not the OpenAI error object: {general}"
+
+
 def require_error(exchange: Exchange, *statuses: int) -> dict[str, Any]:
     """The status is one of `statuses` and the body is an error its route may send; returns `error`.
 
@@ -189,7 +211,8 @@ def require_error(exchange: Exchange, *statuses: int) -> dict[str, Any]:
     exchange.require_status(*statuses)
     problem = error_shape_problem(exchange)
     if problem:
-        raise ContractViolation(f"{exchange.status} answer is not an error object: {problem}", exchange=exchange)
+        raise ContractViolation(f"{exchange.status} answer is not an error object: {problem}", exchange=exchange,
+                                cause=error_cause(problem))
     data = exchange.json()
     if isinstance(data.get("error"), dict):
         error: dict[str, Any] = data["error"]

@@ -12,6 +12,7 @@ from aitre.conform.checks._common import (
     TRANSLATIONS,
     is_number,
     ok_json,
+    shown,
 )
 from aitre.conform.client import Exchange
 from aitre.conform.context import CheckContext
@@ -93,7 +94,7 @@ def speech_body_is_audio(ctx: CheckContext) -> None:
         expect(not data.lstrip().startswith((b"{", b"[")), f"speech ({audio_format or 'default'}) body is JSON")
         expect(
             _looks_like(audio_format or "mp3", data),
-            f"speech ({audio_format or 'default mp3'}) body starts with {data[:8]!r}, not that format",
+            f"speech ({audio_format or 'default mp3'}) body starts with {shown(data, 8)}, not that format",
         )
 
 

@@ -8,6 +8,7 @@ from aitre.conform.checks._common import (
     CHAT,
     EMBEDDINGS,
     chat_body,
+    error_cause,
     error_problem_for,
     error_shape_problem,
     require_client_error,
@@ -27,6 +28,7 @@ def every_4xx_has_error_object(ctx: CheckContext) -> None:
     new-api sends for relay-side MJ failures (spec M18).
     """
     bad: list[str] = []
+    problems: list[str] = []
     first = None
     judged = len(ctx.foreign_responses)
     for exchange in list(ctx.client.log):
@@ -36,11 +38,13 @@ def every_4xx_has_error_object(ctx: CheckContext) -> None:
         problem = error_shape_problem(exchange)
         if problem:
             bad.append(f"{exchange.operation} -> {exchange.status}: {problem}")
+            problems.append(problem)
             first = first or exchange
     for operation, status, content_type, body in list(ctx.foreign_responses):
         problem = error_problem_for(operation.partition(" ")[2], content_type, body)
         if problem:
             bad.append(f"{operation} -> {status}: {problem} (a schemathesis request)")
+            problems.append(problem)
     if not judged and not bad:
         # A server that never answered 4xx (every answer a redirect, say) showed no error shape to judge.
         raise Skipped("no 4xx answer was seen, so no error shape could be judged")
@@ -49,6 +53,7 @@ def every_4xx_has_error_object(ctx: CheckContext) -> None:
             f"{len(bad)} 4xx answer(s) without the OpenAI error object: {'; '.join(bad[:4])}",
             operation=first.operation if first else None,
             exchange=first,
+            cause=error_cause(max(set(problems), key=problems.count)),
         )
 
 

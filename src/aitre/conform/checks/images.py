@@ -14,6 +14,7 @@ from aitre.conform.checks._common import (
     json_type,
     ok_json,
     require_client_error,
+    shown,
     skip_if_refused,
 )
 from aitre.conform.context import CheckContext
@@ -55,7 +56,8 @@ def _check_url_items(items: list[dict[str, Any]]) -> None:
 def _check_b64_items(items: list[dict[str, Any]]) -> None:
     for position, item in enumerate(items):
         raw = base64_field(item.get("b64_json"), f"data[{position}].b64_json")
-        expect(image_kind(raw) is not None, f"data[{position}].b64_json decodes to {raw[:8]!r}, not PNG/JPEG/WebP/GIF")
+        expect(image_kind(raw) is not None,
+               f"data[{position}].b64_json decodes to {shown(raw, 8)}, not PNG/JPEG/WebP/GIF")
         expect(item.get("url") is None, f"data[{position}] has a url although b64_json was asked for")
 
 

@@ -22,7 +22,7 @@ from aitre.conform.client import Exchange
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import ContractViolation, InvalidBody, expect
 from aitre.conform.registry import check
-from aitre.conform.sse import DONE
+from aitre.conform.sse import DONE, error_event
 
 
 @dataclass
@@ -43,6 +43,11 @@ def read_stream(exchange: Exchange, expected_object: str) -> Stream:
     for position, event in enumerate(events):
         if event.stray_lines:
             raise InvalidBody(f"event #{position} has lines that are not SSE fields: {event.stray_lines[:2]!r}")
+        failed = error_event(event.data)
+        if failed is not None:
+            raise ContractViolation(f"event #{position} is an error event, not a chunk: the stream answered "
+                                    f"HTTP 200 reports a failure ({failed})",
+                                    cause="failures reported as error events inside 200 streams")
         if event.data == DONE:
             expect(position == len(events) - 1, f"`data: [DONE]` is event #{position} of {len(events)}, not the last")
             continue

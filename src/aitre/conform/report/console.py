@@ -94,6 +94,17 @@ def _flagged(report: RunReport) -> list[CheckResult]:
 def print_findings(report: RunReport, console: Console) -> None:
     """One line for every check with findings (never cut), then the first example of each, capped."""
     flagged = _flagged(report)
+    causes = report.causes()
+    if len(causes) < len(flagged):
+        # Several checks fail for one reason: say the reasons first, so one defect reads as one.
+        console.print(Text(f"{len(causes)} root cause(s) behind {len(flagged)} flagged checks:", style="bold"))
+        for cause in causes:
+            violation = cause.severity is Severity.VIOLATION
+            console.print(Text.assemble(("✗ " if violation else "! ", "bold red" if violation else "dark_orange"),
+                                        cause.text[:140], (f"  ({len(cause.checks)} checks, {cause.findings} "
+                                                           f"findings: {', '.join(cause.checks[:4])}"
+                                                           f"{', ...' if len(cause.checks) > 4 else ''})", "dim")))
+        console.print("")
     for result in flagged:
         violation = result.outcome is Outcome.FAIL
         first = result.failures[0] if result.failures else None

@@ -34,6 +34,12 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "models": report.models,
         "model_sources": report.model_sources,
         "summary": {**counts, "violations": len(report.violations), "warnings": len(report.warnings)},
+        "causes": [
+            {"cause": cause.text, "severity": cause.severity.value, "checks": list(cause.checks),
+             "findings": cause.findings, "example": {"check": cause.example.check, "operation": cause.example.operation,
+                                                     "curl": cause.example.curl}}
+            for cause in report.causes()
+        ],
         "unsupported_operations": report.unsupported_operations,
         "notes": report.notes,
         "incomplete": report.incomplete,

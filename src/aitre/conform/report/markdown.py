@@ -60,6 +60,11 @@ def _details(result: CheckResult) -> str:
 def render_markdown(report: RunReport) -> str:
     ordered = _ordered(report)
     sections = [_headline(report)]
+    causes = report.causes()
+    if ordered and len(causes) < len(ordered):
+        sections.append("Root causes:\n\n" + "\n".join(
+            f"- {cause.severity.value}: {_cell(cause.text[:200])} ({len(cause.checks)} checks: "
+            f"{', '.join(f'`{name}`' for name in cause.checks)})" for cause in causes) + "\n")
     if ordered:
         sections.append(_summary_table(ordered))
         sections += [_details(result) for result in ordered[:MAX_DETAILED] if result.failures]
