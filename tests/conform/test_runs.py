@@ -3,6 +3,7 @@ never leaks, --budget holds, and the command line reports usage errors in one li
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -272,3 +273,47 @@ def test_checks_sharing_a_failed_answer_are_blocked_by_the_one_that_reports_it(
     assert len(failed) == 1, outcomes
     blocked = [name for name, (outcome, reason) in outcomes.items() if reason.startswith(f"blocked by {failed[0]}")]
     assert sorted([*failed, *blocked]) == sorted(shared), outcomes
+
+
+def _three_embedding_defects(request: Req, body: Any) -> Any:
+    """One vector short for several inputs, base64 ignored (floats sent), and total_tokens 0."""
+    if len(body["data"]) > 1:
+        body["data"] = body["data"][:-1]
+    for item in body["data"]:
+        if isinstance(item["embedding"], str):
+            item["embedding"] = [0.5] * (len(base64.b64decode(item["embedding"])) // 4)
+    body["usage"]["total_tokens"] = 0
+    return body
+
+
+def test_a_defect_in_a_shared_answer_hides_no_other_defect(broken: tuple[Breakable, str]) -> None:
+    app, url = broken
+    app.breakers = [edit_json("POST", "/v1/embeddings", _three_embedding_defects)]
+    report = run_checks(url, None, areas=frozenset({"embeddings"}))
+    failing = {result.name for result in report.violations}
+    assert {"embedding_base64_decodes", "embedding_usage_adds_up"} <= failing
+    assert {"embedding_count_and_index", "embedding_float_by_default"} & failing
+
+
+def test_a_hostile_probe_that_hangs_the_server_costs_only_itself() -> None:
+    import asyncio
+    import time
+
+    from tests.conform.servers import reference_app, serve
+    from tests.conform.variants import Captured, Scope, Variant, call
+
+    class HangsOnBrokenJson(Variant):
+        async def handle(self, scope: Scope, body: bytes) -> Captured:
+            if scope["method"] == "POST" and body.startswith(b"{") and not body.rstrip().endswith(b"}"):
+                await asyncio.sleep(30)
+            return await call(self.app, scope, body)
+
+    with serve(HangsOnBrokenJson(reference_app())) as url:
+        started = time.monotonic()
+        report = run_checks(url, ["malformed_json_is_400", "chat_completion_fields"], timeout=30)
+        elapsed = time.monotonic() - started
+    outcomes = {result.name: (result.outcome, result.failures[0].message if result.failures else "")
+                for result in report.results}
+    assert outcomes["chat_completion_fields"][0] is Outcome.PASS, outcomes
+    assert outcomes["malformed_json_is_400"][0] is Outcome.FAIL and "5 s" in outcomes["malformed_json_is_400"][1]
+    assert elapsed < 20

@@ -34,6 +34,8 @@ FilePart = tuple[str | None, bytes] | tuple[str | None, bytes, str]
 # Statuses that mean "this server has no such operation" when every authenticated request gets one.
 UNSUPPORTED_STATUSES = frozenset({404, 405, 501})
 RESET_PREFIX = "connection broken: "
+# A hostile probe (see `ConformClient.request`) waits at most this long: a refusal needs no thinking.
+ISOLATED_TIMEOUT = 5.0
 
 
 class RequestCounter:
@@ -256,8 +258,14 @@ class ConformClient:
         files: Mapping[str, FilePart] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool = True,
+        isolated: bool = False,
     ) -> Exchange:
-        """Send one request for `operation` ("POST /v1/chat/completions"); `path` fills a templated path."""
+        """Send one request for `operation` ("POST /v1/chat/completions"); `path` fills a templated path.
+
+        `isolated`: a hostile probe (a broken body, a wrong media type) goes on a connection of its own
+        with a short timeout, so a server that chokes on it cannot stall or poison the pooled connections
+        the other checks share.
+        """
         method, _, template = operation.partition(" ")
         url = self.base_url + (path or template)
         sent_headers = {**(self.auth_headers() if auth else {}), **(headers or {})}
@@ -279,11 +287,16 @@ class ConformClient:
         )
         self.counter.acquire()
         started = time.monotonic()
+        http, timeout = self._http, self.timeout
+        if isolated:
+            timeout = min(self.timeout, ISOLATED_TIMEOUT)
+            http = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
+                                transport=DeadlineTransport(max_connections=1, max_keepalive_connections=0))
         try:
             try:
-                self._send(exchange, method, url, sent_headers, body, form, files)
+                self._send(exchange, method, url, sent_headers, body, form, files, http=http, timeout=timeout)
             except TransportFailure:
-                if not self._worth_retrying(exchange):
+                if isolated or not self._worth_retrying(exchange):
                     raise
                 # A pooled connection the server had closed: one retry on a fresh connection, as the openai
                 # SDK does; the reset is not the request's fault, and nothing of its answer was read.
@@ -291,8 +304,10 @@ class ConformClient:
                 with self._lock:
                     self.resets_retried += 1
                 exchange.error = None
-                self._send(exchange, method, url, sent_headers, body, form, files)
+                self._send(exchange, method, url, sent_headers, body, form, files, http=http, timeout=timeout)
         finally:
+            if isolated:
+                http.close()
             exchange.elapsed = time.monotonic() - started
             self._record(exchange)
         return exchange
@@ -310,6 +325,9 @@ class ConformClient:
         body: bytes | None,
         form: Mapping[str, str] | None,
         files: Mapping[str, FilePart] | None,
+        *,
+        http: httpx.Client,
+        timeout: float,
     ) -> None:
         kwargs: dict[str, Any] = {"headers": headers}
         if files is not None:
@@ -317,14 +335,14 @@ class ConformClient:
         elif body is not None:
             kwargs["content"] = body
         # One total deadline for connecting, the header phase and the body (see wire.py).
-        with deadline(self.timeout) as bound:
+        with deadline(timeout) as bound:
             try:
-                with self._http.stream(method, url, **kwargs) as response:
+                with http.stream(method, url, **kwargs) as response:
                     exchange.status = response.status_code
                     exchange.headers = {name.lower(): value for name, value in response.headers.items()}
                     self._read(exchange, response, bound.at)
             except httpx.TimeoutException as exc:
-                self._fail(exchange, f"no response within {self.timeout:g} s ({exc.__class__.__name__})")
+                self._fail(exchange, f"no response within {timeout:g} s ({exc.__class__.__name__})")
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 self._fail(exchange, f"{RESET_PREFIX}{exc.__class__.__name__}: {exc or 'closed by peer'}")
             except httpx.ConnectError as exc:

@@ -150,10 +150,14 @@ class BudgetExhausted(Skipped):
         super().__init__("request budget exhausted")
 
 
-def expect(condition: object, message: str, *, expected: Any = None, actual: Any = None) -> None:
-    """Raise `ContractViolation(message)` unless `condition` holds; the usual one-line assertion of a check."""
+def expect(condition: object, message: str, *, expected: Any = None, actual: Any = None,
+           cause: str | None = None) -> None:
+    """Raise `ContractViolation(message)` unless `condition` holds; the usual one-line assertion of a check.
+
+    `cause` names the defect in words shared by every check that can meet it, so the report groups them.
+    """
     if not condition:
-        raise ContractViolation(message, expected=expected, actual=actual)
+        raise ContractViolation(message, expected=expected, actual=actual, cause=cause)
 
 
 def warn_unless(condition: object, message: str, *, expected: Any = None, actual: Any = None) -> None:

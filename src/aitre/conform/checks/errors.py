@@ -63,7 +63,8 @@ def malformed_json_is_400(ctx: CheckContext) -> None:
 
     Any 4xx is accepted but 400 is what the format gives; 2xx and 5xx fail.
     """
-    exchange = ctx.send(CHAT, content=b'{"model": "x", "messages": [', headers={"Content-Type": "application/json"})
+    exchange = ctx.send(CHAT, content=b'{"model": "x", "messages": [', headers={"Content-Type": "application/json"},
+                        isolated=True)
     require_client_error(exchange, "a truncated JSON body")
 
 
