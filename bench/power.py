@@ -32,11 +32,13 @@ from tests.conform.variants import (
     NoModelPolicy,
     NotFoundForUnknownMethods,
     OctetStreamSpeech,
+    PlainTextChat,
     Variant,
 )
 
 ALLOWED: dict[str, Any] = {cls.__name__: cls for cls in (Variant, MidjourneyErrors, NoModelPolicy,
-                                                         NotFoundForUnknownMethods, OctetStreamSpeech)}
+                                                         NotFoundForUnknownMethods, OctetStreamSpeech,
+                                                         PlainTextChat)}
 
 
 @dataclass

@@ -169,6 +169,22 @@ BREAKS: dict[str, list[Breaker]] = {
                                                                  tool_calls=None, content="Sunny")))],
     "chat_json_object_mode": [edit_json("POST", CHAT, _when(lambda q: "response_format" in q, lambda b: b["choices"][
         0]["message"].update(content='Sure! {"greeting": "hi"}')))],
+    # A server that ignores parallel_tool_calls=false keeps calling every tool.
+    "chat_parallel_tool_calls_false": [edit_json("POST", CHAT, _when(
+        lambda q: q.get("parallel_tool_calls") is False,
+        lambda b: b["choices"][0]["message"].update(tool_calls=b["choices"][0]["message"]["tool_calls"] * 2)))],
+    # A relay that translates the deprecated functions into tools and passes the answer back unchanged.
+    "chat_forced_function_call": [edit_json("POST", CHAT, _when(lambda q: "function_call" in q, lambda b: b["choices"][
+        0]["message"].update(function_call=None, tool_calls=[{"id": "call_1", "type": "function", "function": b[
+            "choices"][0]["message"]["function_call"]}])))],
+    # Audio data in another format than the one asked for (raw bytes without the WAV header).
+    "chat_audio_output": [edit_json("POST", CHAT, _when(lambda q: "modalities" in q, lambda b: b["choices"][0][
+        "message"]["audio"].update(data=base64.b64encode(b"\0" * 64).decode())))],
+    # A model that always speaks: the text moves to an unasked-for transcript.
+    "chat_audio_only_when_asked": [edit_json("POST", CHAT, _when(
+        lambda q: "audio" in q.get("model", "") and "modalities" not in q, lambda b: b["choices"][0]["message"].update(
+            content=None, audio={"id": "audio_1", "data": "", "expires_at": 2000000000,
+                                 "transcript": b["choices"][0]["message"]["content"]})))],
     # completions
     "completion_fields": [edit_json("POST", COMPLETIONS, lambda r, b: {**b, "object": "completion"})],
     "completion_choices_are_n_per_prompt": [edit_json("POST", COMPLETIONS, _choices(lambda cs: cs.pop()))],

@@ -29,6 +29,7 @@ from tests.conform.variants import (
     NoModelPolicy,
     NotFoundForUnknownMethods,
     OctetStreamSpeech,
+    PlainTextChat,
     UnknownPropertiesRejected,
     Variant,
 )
@@ -135,6 +136,15 @@ def test_octet_stream_speech_is_a_warning() -> None:
     assert _violations(report) == [] and not report.failed()
     assert _outcome(report, "speech_content_type_per_format") is Outcome.WARN
     assert report.failed(strict=True)
+
+
+def test_serial_tool_calls_legacy_finish_reason_and_no_audio_output_are_allowed() -> None:
+    report = _run(PlainTextChat, {"chat"}, schema_checks=False)
+    assert _violations(report) == [] and not report.failed(strict=True)
+    assert _outcome(report, "chat_parallel_tool_calls_false") is Outcome.SKIPPED
+    assert _outcome(report, "chat_audio_output") is Outcome.SKIPPED
+    assert _outcome(report, "chat_forced_function_call") is Outcome.PASS
+    assert _outcome(report, "chat_audio_only_when_asked") is Outcome.PASS
 
 
 def test_404_for_unknown_methods_is_a_warning() -> None:

@@ -251,6 +251,35 @@ class NotFoundForUnknownMethods(Variant):
         return answer
 
 
+class PlainTextChat(Variant):
+    """A chat upstream without the optional extras: one tool call at a time, forced deprecated function calls
+    ending with `function_call`, and spoken output refused with a 400 naming `modalities`."""
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        if scope["path"] != "/v1/chat/completions":
+            return await call(self.app, scope, body)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return await call(self.app, scope, body)
+        if not isinstance(data, dict):
+            return await call(self.app, scope, body)
+        if "audio" in (data.get("modalities") or []):
+            status, headers, raw = json_answer(400, {"error": {
+                "message": "This model does not support audio output.", "type": "invalid_request_error",
+                "param": "modalities", "code": "unsupported_value"}})
+            return Captured(status, headers, raw)
+        if data.get("tools") and "parallel_tool_calls" not in data:
+            body = json.dumps({**data, "parallel_tool_calls": False}).encode()
+        answer = await call(self.app, scope, body)
+        served = answer.json() if answer.status == 200 else None
+        if isinstance(data.get("function_call"), dict) and isinstance(served, dict):
+            for choice in served.get("choices") or []:
+                choice["finish_reason"] = "function_call"
+            answer.body = json.dumps(served).encode()
+        return answer
+
+
 class ClosesConnections(Variant):
     """Every few answers, the connection is closed right after the answer, without `Connection: close`.
 

@@ -77,7 +77,8 @@ def test_top_logprobs_needs_logprobs(client: openai.OpenAI) -> None:
 
 
 def test_required_tool_call_matches_the_parameters(client: openai.OpenAI) -> None:
-    result = client.chat.completions.create(model="gpt-4o", messages=HELLO, tools=TOOLS, tool_choice="required", n=2)
+    result = client.chat.completions.create(model="gpt-4o", messages=HELLO, tools=TOOLS, tool_choice="required", n=2,
+                                            parallel_tool_calls=False)
     for choice in result.choices:
         assert choice.finish_reason == "tool_calls" and choice.message.content is None
         calls = choice.message.tool_calls or []
@@ -85,6 +86,28 @@ def test_required_tool_call_matches_the_parameters(client: openai.OpenAI) -> Non
         jsonschema.validate(json.loads(calls[0].function.arguments), WEATHER_PARAMETERS)  # type: ignore[union-attr]
     ids = [choice.message.tool_calls[0].id for choice in result.choices]  # type: ignore[index]
     assert len(set(ids)) == 2
+
+
+def test_parallel_tool_calls_call_every_tool_unless_false(client: openai.OpenAI) -> None:
+    parallel = client.chat.completions.create(model=MODEL, messages=HELLO, tools=TOOLS, tool_choice="required")
+    calls = parallel.choices[0].message.tool_calls or []
+    assert [call.function.name for call in calls] == ["get_weather", "get_time"]  # type: ignore[union-attr]
+    assert len({call.id for call in calls}) == 2 and parallel.choices[0].finish_reason == "tool_calls"
+    jsonschema.validate(json.loads(calls[0].function.arguments), WEATHER_PARAMETERS)  # type: ignore[union-attr]
+    single = client.chat.completions.create(model=MODEL, messages=HELLO, tools=TOOLS, parallel_tool_calls=False)
+    assert len(single.choices[0].message.tool_calls or []) == 1
+
+
+def test_forced_legacy_function_call(client: openai.OpenAI) -> None:
+    functions: list[Any] = [{"name": "get_weather", "parameters": WEATHER_PARAMETERS}]
+    result = client.chat.completions.create(model=MODEL, messages=HELLO, functions=functions,
+                                            function_call={"name": "get_weather"})
+    message = result.choices[0].message
+    assert message.function_call is not None and message.function_call.name == "get_weather"
+    assert message.tool_calls is None and result.choices[0].finish_reason == "stop"
+    jsonschema.validate(json.loads(message.function_call.arguments), WEATHER_PARAMETERS)
+    automatic = client.chat.completions.create(model=MODEL, messages=HELLO, functions=functions)
+    assert automatic.choices[0].finish_reason == "function_call"
 
 
 def test_named_function_finishes_with_stop(client: openai.OpenAI) -> None:
@@ -160,16 +183,19 @@ def test_stream_without_usage_has_none(client: openai.OpenAI) -> None:
 def test_streamed_tool_call_arguments_form_json(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(model=MODEL, messages=HELLO, tools=TOOLS, tool_choice="required",
                                             stream=True)
-    arguments, names, finish = "", [], None
+    arguments: dict[int, str] = {}
+    names, finish = [], None
     for chunk in stream:
         for choice in chunk.choices:
             for call in choice.delta.tool_calls or []:
                 if call.function and call.function.name:
-                    names.append(call.function.name)
-                arguments += (call.function.arguments or "") if call.function else ""
+                    names.append((call.index, call.function.name))
+                piece = (call.function.arguments or "") if call.function else ""
+                arguments[call.index] = arguments.get(call.index, "") + piece
             finish = choice.finish_reason or finish
-    assert names == ["get_weather"] and finish == "tool_calls"
-    jsonschema.validate(json.loads(arguments), WEATHER_PARAMETERS)
+    assert names == [(0, "get_weather"), (1, "get_time")] and finish == "tool_calls"
+    jsonschema.validate(json.loads(arguments[0]), WEATHER_PARAMETERS)
+    assert isinstance(json.loads(arguments[1]), dict)
 
 
 def test_audio_output_is_a_wav(client: openai.OpenAI) -> None:

@@ -16,8 +16,10 @@ AREAS: tuple[str, ...] = (
     "midjourney",
 )
 
-# Model roles that --model accepts. Audio needs two kinds of model, so it has two roles.
-MODEL_ROLES: tuple[str, ...] = ("chat", "completions", "embeddings", "images", "speech", "transcription")
+# Model roles that --model accepts. Audio needs two kinds of model, so it has two roles; spoken chat
+# answers (`modalities` with audio) need a third kind, `chat_audio`, which serves the chat area.
+MODEL_ROLES: tuple[str, ...] = ("chat", "completions", "embeddings", "images", "speech", "transcription",
+                                "chat_audio")
 
 # Path prefix -> area, most specific first.
 _PATH_AREAS: tuple[tuple[str, str], ...] = (

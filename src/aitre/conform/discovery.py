@@ -21,6 +21,7 @@ _PREFERRED: Mapping[str, tuple[str, ...]] = {
     "images": ("dall-e-2", "gpt-image-1-mini", "gpt-image-1", "dall-e-3"),
     "speech": ("tts-1", "gpt-4o-mini-tts", "tts-1-hd"),
     "transcription": ("whisper-1", "gpt-4o-mini-transcribe", "gpt-4o-transcribe"),
+    "chat_audio": ("gpt-audio-mini", "gpt-4o-mini-audio-preview", "gpt-audio", "gpt-4o-audio-preview"),
 }
 # Otherwise, the first listed id matching the role's pattern.
 _PATTERNS: Mapping[str, re.Pattern[str]] = {
@@ -29,6 +30,7 @@ _PATTERNS: Mapping[str, re.Pattern[str]] = {
     "images": re.compile(r"dall-e|image|flux|diffusion|midjourney", re.I),
     "speech": re.compile(r"tts|speech", re.I),
     "transcription": re.compile(r"whisper|transcribe", re.I),
+    "chat_audio": re.compile(r"gpt-audio|audio-preview", re.I),
 }
 # A chat model is any listed id that does not look like another role's (or a non-chat) model.
 _NOT_CHAT = re.compile(

@@ -27,6 +27,9 @@ _JSON_PROBES: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
     "images": ("POST /v1/images/generations",
                lambda model: {"model": model, "prompt": "a dot", "n": 1, "size": "256x256"}),
     "speech": ("POST /v1/audio/speech", lambda model: {"model": model, "input": "Hi", "voice": "alloy"}),
+    # Text output is the cheapest answer an audio chat model gives; it shows the model is taken all the same.
+    "chat_audio": ("POST /v1/chat/completions",
+                   lambda model: {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}),
 }
 # The areas each role serves: a role is probed only when one of them is selected.
 ROLE_AREAS: dict[str, frozenset[str]] = {
@@ -36,6 +39,7 @@ ROLE_AREAS: dict[str, frozenset[str]] = {
     "images": frozenset({"images"}),
     "speech": frozenset({"audio"}),
     "transcription": frozenset({"audio"}),
+    "chat_audio": frozenset({"chat"}),
 }
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from aitre.server import audiofile, chatstream, jsongen, png, sse, textgen
 from aitre.server.chatchoice import ChatChoice, token_logprob
-from aitre.server.chattools import ToolPlan, arguments_for, check_tool_fields, plan_tool_call
+from aitre.server.chattools import ToolPlan, arguments_for, check_tool_fields, plan_tool_calls
 from aitre.server.contract import Operation
 from aitre.server.encoding import json_response
 from aitre.server.errors import bad_request
@@ -93,19 +93,32 @@ def _full_text(runtime: Runtime, request: Request, body: dict[str, Any], key: st
     return text, tokens
 
 
-def _tool_choice(plan: ToolPlan, key: str, index: int, limit: int | None) -> ChatChoice:
-    arguments = arguments_for(plan, key, index)
-    cut = textgen.cut(arguments, limit, ())
-    finish = plan.finish_reason if cut.finish_reason == textgen.STOP_REASON else textgen.LENGTH_REASON
-    tokens = textgen.count_tokens(plan.name) + len(cut.tokens)
-    if plan.kind == "legacy_function":
-        return ChatChoice(index, None, finish, function_call={"name": plan.name, "arguments": cut.text},
-                          completion_tokens=tokens)
-    if plan.kind == "custom":
-        call = {"id": new_id("call_"), "type": "custom", "custom": {"name": plan.name, "input": cut.text}}
-    else:
-        call = {"id": new_id("call_"), "type": "function", "function": {"name": plan.name, "arguments": cut.text}}
-    return ChatChoice(index, None, finish, tool_call=call, completion_tokens=tokens)
+def _tool_choice(plans: list[ToolPlan], key: str, index: int, limit: int | None) -> ChatChoice:
+    """One choice calling every planned tool; `limit` bounds the argument tokens of all calls together."""
+    finish = plans[0].finish_reason
+    calls: list[dict[str, Any]] = []
+    arguments_used = tokens = 0
+    for position, plan in enumerate(plans):
+        budget = None if limit is None else limit - arguments_used
+        if budget is not None and budget <= 0:
+            finish = textgen.LENGTH_REASON
+            break
+        cut = textgen.cut(arguments_for(plan, key, index, position), budget, ())
+        arguments_used += len(cut.tokens)
+        tokens += textgen.count_tokens(plan.name) + len(cut.tokens)
+        if plan.kind == "legacy_function":
+            function_call = {"name": plan.name, "arguments": cut.text}
+            finish = plan.finish_reason if cut.finish_reason == textgen.STOP_REASON else textgen.LENGTH_REASON
+            return ChatChoice(index, None, finish, function_call=function_call, completion_tokens=tokens)
+        if plan.kind == "custom":
+            calls.append({"id": new_id("call_"), "type": "custom", "custom": {"name": plan.name, "input": cut.text}})
+        else:
+            calls.append({"id": new_id("call_"), "type": "function",
+                          "function": {"name": plan.name, "arguments": cut.text}})
+        if cut.finish_reason != textgen.STOP_REASON:
+            finish = textgen.LENGTH_REASON
+            break
+    return ChatChoice(index, None, finish, tool_calls=calls, completion_tokens=tokens)
 
 
 def _audio(body: dict[str, Any], text: str) -> dict[str, Any]:
@@ -117,14 +130,14 @@ def _audio(body: dict[str, Any], text: str) -> dict[str, Any]:
 
 def build_choices(runtime: Runtime, request: Request, body: dict[str, Any]) -> list[ChatChoice]:
     key = textgen.request_key(body, runtime.settings.seed)
-    plan = plan_tool_call(body)
+    plans = plan_tool_calls(body)
     limit = _limit(body)
     stop = textgen.stop_list(body.get("stop"))
     top = body.get("top_logprobs") or 0
     choices: list[ChatChoice] = []
     for index in range(body.get("n") or 1):
-        if plan is not None:
-            choices.append(_tool_choice(plan, key, index, limit))
+        if plans:
+            choices.append(_tool_choice(plans, key, index, limit))
             continue
         full, full_tokens = _full_text(runtime, request, body, key, index)
         generated = textgen.cut(full, limit, stop, full_tokens)
@@ -157,8 +170,8 @@ def usage(choices: list[ChatChoice], prompt: int) -> dict[str, Any]:
 
 def _message(choice: ChatChoice) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": choice.content, "refusal": None, "annotations": []}
-    if choice.tool_call is not None:
-        message["tool_calls"] = [choice.tool_call]
+    if choice.tool_calls is not None:
+        message["tool_calls"] = choice.tool_calls
     if choice.function_call is not None:
         message["function_call"] = choice.function_call
     if choice.audio is not None:

@@ -15,7 +15,7 @@ class ChatChoice:
     index: int
     content: str | None
     finish_reason: str
-    tool_call: dict[str, Any] | None = None  # the message.tool_calls entry
+    tool_calls: list[dict[str, Any]] | None = None  # the message.tool_calls entries
     function_call: dict[str, str] | None = None  # deprecated `functions` answer
     audio: dict[str, Any] | None = None
     logprobs: list[textgen.TokenLogprob] | None = None

@@ -14,14 +14,16 @@ from aitre.server import sse, textgen
 from aitre.server.chatchoice import ChatChoice, token_logprob
 
 
+def _call_head(position: int, call: dict[str, Any]) -> dict[str, Any]:
+    """The first fragment of a streamed tool call: its index, id, type and name, with no arguments yet."""
+    # The chunk schema only knows function calls; a custom tool's input travels as its arguments.
+    name = (call.get("function") or call.get("custom") or {}).get("name")
+    return {"index": position, "id": call["id"], "type": "function", "function": {"name": name, "arguments": ""}}
+
+
 def _first_delta(choice: ChatChoice) -> dict[str, Any]:
-    if choice.tool_call is not None:
-        call = choice.tool_call
-        # The chunk schema only knows function calls; a custom tool's input travels as its arguments.
-        name = (call.get("function") or call.get("custom") or {}).get("name")
-        return {"role": "assistant", "content": None, "tool_calls": [
-            {"index": 0, "id": call["id"], "type": "function", "function": {"name": name, "arguments": ""}}
-        ]}
+    if choice.tool_calls:
+        return {"role": "assistant", "content": None, "tool_calls": [_call_head(0, choice.tool_calls[0])]}
     if choice.function_call is not None:
         return {"role": "assistant", "content": None, "function_call": {"name": choice.function_call["name"],
                                                                          "arguments": ""}}
@@ -33,11 +35,15 @@ def _first_delta(choice: ChatChoice) -> dict[str, Any]:
 def _deltas(choice: ChatChoice, top: int) -> list[tuple[dict[str, Any] | str, dict[str, Any] | None]]:
     """(delta, logprobs) for every chunk of one choice after the first and before the last; a plain content
     delta without logprobs is given as its text alone."""
-    if choice.tool_call is not None:
-        call = choice.tool_call
-        text = (call.get("function") or {}).get("arguments") or (call.get("custom") or {}).get("input", "")
-        return [({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
-                for piece in textgen.tokenize(text)]
+    if choice.tool_calls:
+        deltas: list[tuple[dict[str, Any] | str, dict[str, Any] | None]] = []
+        for position, call in enumerate(choice.tool_calls):
+            if position:
+                deltas.append(({"tool_calls": [_call_head(position, call)]}, None))
+            text = (call.get("function") or {}).get("arguments") or (call.get("custom") or {}).get("input", "")
+            deltas.extend(({"tool_calls": [{"index": position, "function": {"arguments": piece}}]}, None)
+                          for piece in textgen.tokenize(text))
+        return deltas
     if choice.function_call is not None:
         return [({"function_call": {"arguments": piece}}, None)
                 for piece in textgen.tokenize(choice.function_call["arguments"])]

@@ -11,7 +11,7 @@ DEFAULT_API_KEY = "sk-aitre-reference"
 
 # Model ids per API area. A request naming a model outside its area's list gets 404 `model_not_found`.
 DEFAULT_MODELS: Mapping[str, tuple[str, ...]] = {
-    "chat": ("gpt-4o-mini", "gpt-4o", "gpt-3.5-turbo", "gpt-4o-image"),
+    "chat": ("gpt-4o-mini", "gpt-4o", "gpt-3.5-turbo", "gpt-4o-image", "gpt-audio-mini"),
     "completions": ("gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"),
     "embeddings": ("text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"),
     "images": ("dall-e-2", "dall-e-3", "gpt-image-1", "flux"),

@@ -4,6 +4,7 @@ from aitre.conform.checks import (  # noqa: F401 - imported for their registrati
     audio,
     auth,
     chat,
+    chat_options,
     completions,
     embeddings,
     errors,
