@@ -306,8 +306,8 @@ def test_check_catches_its_broken_server(name: str, broken: tuple[Breakable, str
     assert result.outcome is Outcome.FAIL, (result.outcome, result.reason)
     assert result.failures and result.failures[0].message
     # Every finding carries its evidence: the request, an excerpt of the answer and a curl to repeat it.
-    failure = result.failures[0]
-    assert failure.request and failure.curl and failure.response_excerpt is not None, failure
+    for failure in result.failures:
+        assert failure.request and failure.curl and failure.response_excerpt is not None, failure
 
 
 def test_error_shape_check_with_no_4xx_to_judge_is_skipped_not_passed(broken: tuple[Breakable, str]) -> None:
