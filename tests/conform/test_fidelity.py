@@ -151,8 +151,11 @@ def test_conform_with_upstream_reports_fidelity_everywhere(relay: tuple[Relay, s
         code = conform(options, out, err)
     finally:
         forwarder.tweak = Tweak()
-    data = json.loads((tmp_path / "report.json").read_text())["fidelity"]
+    whole = json.loads((tmp_path / "report.json").read_text())
+    data = whole["fidelity"]
     assert code == 1 and data["summary"]["violations"] >= 1
+    # The top-level summary agrees with the exit code: fidelity findings count there too.
+    assert whole["summary"]["fidelity_violations"] >= 1 and whole["summary"]["failed"] is True
     assert any(d["path"] == "usage" for d in data["operations"]["POST /v1/chat/completions"])
     assert [f["outcome"] for f in data["faults"]] == ["pass"] * 7
     assert 'name="fidelity"' in (tmp_path / "junit.xml").read_text()

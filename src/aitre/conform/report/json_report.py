@@ -33,7 +33,11 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "required": report.required,
         "models": report.models,
         "model_sources": report.model_sources,
-        "summary": {**counts, "violations": len(report.violations), "warnings": len(report.warnings)},
+        "summary": {**counts, "violations": len(report.violations), "warnings": len(report.warnings),
+                    # The relay-fidelity findings (--upstream) count toward the exit code too.
+                    "fidelity_violations": report.fidelity.violations if report.fidelity else 0,
+                    "fidelity_warnings": report.fidelity.warnings if report.fidelity else 0,
+                    "failed": report.failed(), "failed_strict": report.failed(strict=True)},
         "causes": [
             {"cause": cause.text, "severity": cause.severity.value, "checks": list(cause.checks),
              "findings": cause.findings, "example": {"check": cause.example.check, "operation": cause.example.operation,
