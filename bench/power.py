@@ -29,6 +29,8 @@ from tests.conform.test_checks import BREAKS, COMPANIONS
 from tests.conform.test_latitude import _reference
 from tests.conform.variants import (
     MidjourneyErrors,
+    MidjourneyProxyRefusals,
+    NoMjState,
     NoModelPolicy,
     NotFoundForUnknownMethods,
     OctetStreamSpeech,
@@ -36,8 +38,8 @@ from tests.conform.variants import (
     Variant,
 )
 
-ALLOWED: dict[str, Any] = {cls.__name__: cls for cls in (Variant, MidjourneyErrors, NoModelPolicy,
-                                                         NotFoundForUnknownMethods, OctetStreamSpeech,
+ALLOWED: dict[str, Any] = {cls.__name__: cls for cls in (Variant, MidjourneyErrors, MidjourneyProxyRefusals, NoMjState,
+                                                         NoModelPolicy, NotFoundForUnknownMethods, OctetStreamSpeech,
                                                          PlainTextChat)}
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from aitre.conform.registry import load_checks
 from aitre.conform.results import Outcome
+from aitre.conform.samples import tiny_png
 from tests.conform.conftest import run_checks
 from tests.conform.servers import Breakable, Breaker, Req, edit_events, edit_json, replace_answer
 
@@ -70,6 +71,26 @@ def _shorten_b64(body: Any) -> None:
 def _mj_fetch_status(request: Req, body: Any) -> Any:
     body["status"] = "RUNNING"
     return body
+
+
+def _mj_task(edit: Callable[[dict[str, Any]], None]) -> Breaker:
+    """A breaker that edits fetched MidJourney tasks (not the image-seed envelope on the same prefix)."""
+    def apply(request: Req, body: Any) -> Any:
+        if isinstance(body, dict) and "status" in body:
+            edit(body)
+        return body
+    return edit_json("GET", "/mj/task/*", apply)
+
+
+def _when_action(kind: str, **fields: Any) -> Callable[[dict[str, Any]], None]:
+    """Overwrite `fields` of every successful task whose action is `kind`."""
+    def apply(task: dict[str, Any]) -> None:
+        if task.get("action") == kind and task.get("status") == "SUCCESS":
+            task.update(fields)
+    return apply
+
+
+MJ_ACCEPTED = json.dumps({"code": 1, "description": "ok", "result": "1719252589390291", "properties": {}}).encode()
 
 
 def _add_usage_everywhere(request: Req, chunks: list[dict[str, Any]]) -> None:
@@ -274,6 +295,22 @@ BREAKS: dict[str, list[Breaker]] = {
                                                  when=lambda r, s: "authorization" not in r.headers)],
     "mj_image_seed_of_finished_task": [edit_json("GET", "/mj/task/*", lambda r, b: {**b, "result": ""}
                                                  if "code" in b else b)],
+    "mj_blend_lifecycle": [_mj_task(_when_action("BLEND", action="IMAGINE"))],
+    "mj_blend_dimensions_honoured": [replace_answer("GET", "/files/images/*", body=tiny_png(8))],
+    "mj_blend_picture_count_bounded": [replace_answer("POST", "/mj/submit/blend", status=200, body=MJ_ACCEPTED,
+                                                      when=_status(400, 200))],
+    "mj_describe_lifecycle": [_mj_task(_when_action("DESCRIBE", prompt="", promptEn=""))],
+    "mj_shorten_lifecycle": [_mj_task(_when_action("SHORTEN", action="DESCRIBE"))],
+    "mj_change_lifecycle": [edit_json("POST", "/mj/submit/change", lambda r, b: {**b, "result": r.json["taskId"]})],
+    "mj_simple_change_starts_new_task": [edit_json("POST", "/mj/submit/simple-change", lambda r, b: {
+        **b, "result": r.json["content"].split()[0]})],
+    "mj_modal_continues_waiting_task": [edit_json("POST", "/mj/submit/modal", lambda r, b: {
+        **b, "result": "9" + r.json["taskId"]})],
+    "mj_upload_one_link_per_picture": [edit_json("POST", "/mj/submit/upload-discord-images", lambda r, b: {
+        **b, "result": b["result"][:1]})],
+    "mj_imagine_with_reference_pictures": [replace_answer("POST", "/mj/submit/imagine", status=500, body=ERROR.encode(),
+                                                          when=lambda r, s: "base64Array" in (r.json or {}))],
+    "mj_state_returned_unchanged": [_mj_task(lambda task: task.update(state=str(task.get("state") or "").upper()))],
 }
 
 

@@ -24,8 +24,11 @@ from tests.conform.variants import (
     LenientNested,
     ListsNoModels,
     MidjourneyErrors,
+    MidjourneyProxyRefusals,
     NoAudioRoutes,
     NoMjApiSecret,
+    NoMjExtraRoutes,
+    NoMjState,
     NoModelPolicy,
     NotFoundForUnknownMethods,
     OctetStreamSpeech,
@@ -114,6 +117,28 @@ def test_refusing_mj_api_secret_is_not_supported_not_a_violation() -> None:
     report = _run(NoMjApiSecret, {"midjourney"})
     assert _violations(report) == [] and not report.failed()
     assert _outcome(report, "mj_secret_header_accepted") is Outcome.NOT_SUPPORTED
+
+
+def test_mj_refusals_as_200_envelopes_are_allowed() -> None:
+    report = _run(MidjourneyProxyRefusals, {"midjourney"}, schema_checks=False)
+    assert _violations(report) == [] and not report.failed()
+    assert _outcome(report, "mj_blend_picture_count_bounded") is Outcome.PASS
+
+
+def test_a_relay_dropping_mj_state_gets_warnings_not_violations() -> None:
+    report = _run(NoMjState, {"midjourney"}, schema_checks=False)
+    assert _violations(report) == [] and not report.failed()
+    warned = {check for check, severity, _ in _findings(report) if severity == Severity.WARNING.value}
+    assert {"mj_state_returned_unchanged", "mj_blend_lifecycle", "mj_describe_lifecycle"} <= warned, warned
+
+
+def test_mj_routes_a_relay_lacks_are_not_supported() -> None:
+    report = _run(NoMjExtraRoutes, {"midjourney"}, schema_checks=False)
+    assert _violations(report) == [] and not report.failed()
+    for name in ("mj_shorten_lifecycle", "mj_modal_continues_waiting_task", "mj_change_lifecycle",
+                 "mj_simple_change_starts_new_task", "mj_upload_one_link_per_picture"):
+        assert _outcome(report, name) is Outcome.NOT_SUPPORTED, name
+    assert _outcome(report, "mj_blend_lifecycle") is Outcome.PASS
 
 
 def test_lenient_nested_validation_is_at_most_a_warning() -> None:

@@ -130,6 +130,50 @@ class NoMjApiSecret(Variant):
         return await call(self.app, scope, body)
 
 
+class MidjourneyProxyRefusals(Variant):
+    """MJ submissions refused with 400 are answered as midjourney-proxy does: HTTP 200, the submit envelope
+    and code 4 (the spec lets refusals of a submission come that way, M4)."""
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        answer = await call(self.app, scope, body)
+        error = (answer.json() or {}).get("error") if isinstance(answer.json(), dict) else None
+        if scope["path"].startswith("/mj/submit/") and answer.status == 400 and isinstance(error, dict):
+            return Captured(*json_answer(200, {"code": 4, "description": str(error.get("message")),
+                                               "result": None, "properties": {}}))
+        return answer
+
+
+class NoMjState(Variant):
+    """Fetched MJ tasks carry `state` null: a relay that does not keep the submitter's tag."""
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        answer = await call(self.app, scope, body)
+        data = answer.json()
+        if scope["path"].startswith("/mj/task/") and answer.status == 200:
+            tasks = data if isinstance(data, list) else [data]
+            for task in tasks:
+                if isinstance(task, dict) and "status" in task:
+                    task["state"] = None
+            answer.body = json.dumps(data).encode()
+        return answer
+
+
+# MJ routes a relay may not offer (Plus-protocol and basic extras); a 404 there is "not supported".
+MJ_EXTRA_ROUTES = ("/mj/submit/shorten", "/mj/submit/modal", "/mj/submit/change", "/mj/submit/simple-change",
+                   "/mj/submit/upload-discord-images")
+
+
+class NoMjExtraRoutes(Variant):
+    """The relay has imagine, action, blend and describe only: the other submit routes answer 404."""
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        if scope["path"] in MJ_EXTRA_ROUTES:
+            return Captured(*json_answer(404, {"error": {
+                "message": f"Invalid URL ({scope['method']} {scope['path']})", "type": "invalid_request_error",
+                "param": None, "code": None}}))
+        return await call(self.app, scope, body)
+
+
 def _drop(body: Any, path: str) -> bool:
     """Delete the value at an error `param` path such as `stream_options.include_obfuscation`."""
     steps: list[str | int] = []

@@ -60,8 +60,10 @@ def test_modal_flow(http: httpx.Client) -> None:
     waiting = _submit(http, "/mj/submit/action", {"taskId": upscaled["id"], "customId": zoom})
     assert waiting["code"] == 21
     assert http.get(f"/mj/task/{waiting['result']}/fetch").json()["status"] == "MODAL"
-    resumed = _submit(http, "/mj/submit/modal", {"taskId": waiting["result"], "prompt": "Owl --zoom 2"})
-    assert resumed["code"] == 1 and _finish(http, resumed["result"])[-1]["action"] == "CUSTOM_ZOOM"
+    resumed = _submit(http, "/mj/submit/modal", {"taskId": waiting["result"], "prompt": "Owl --zoom 2",
+                                                 "state": "zoomed"})
+    final = _finish(http, resumed["result"])[-1]
+    assert resumed["code"] == 1 and final["action"] == "CUSTOM_ZOOM" and final["state"] == "zoomed"
 
 
 def test_simple_change_and_refusals(http: httpx.Client) -> None:
@@ -83,6 +85,7 @@ def test_failure_path(http: httpx.Client) -> None:
 def test_describe_blend_shorten_upload(http: httpx.Client) -> None:
     described = _finish(http, _submit(http, "/mj/submit/describe", {"base64": DATA_URL})["result"])[-1]
     assert described["action"] == "DESCRIBE" and described["properties"]["finalPrompt"].count("\ufe0f\u20e3") == 4
+    assert described["prompt"] == described["properties"]["finalPrompt"]  # the suggestions, once finished
     blended = _finish(http, _submit(http, "/mj/submit/blend", {"base64Array": [DATA_URL, DATA_URL],
                                                                "dimensions": "PORTRAIT"})["result"])[-1]
     assert png.dimensions(httpx.get(blended["imageUrl"]).content) == (512, 768)

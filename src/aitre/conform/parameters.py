@@ -201,32 +201,42 @@ PARAMETERS: dict[str, dict[str, Row]] = {
         "temperature": SAMPLING,
     },
     "POST /mj/submit/imagine": {
-        "base64Array": todo("reference pictures: the task still reaches a terminal state"),
+        "base64Array": checked("mj_imagine_with_reference_pictures"),
         "botType": BOT,
         "notifyHook": HOOK,
         "prompt": checked("mj_submit_answer_shape", "mj_task_reaches_terminal_state"),
-        "state": todo("returned unchanged in the fetched task"),
+        "state": checked("mj_state_returned_unchanged"),
     },
     "POST /mj/submit/action": {
         "chooseSameChannel": reason("which Discord channel runs the task; invisible in the answer"),
-        "customId": checked("mj_button_action_starts_new_task"),
+        "customId": checked("mj_button_action_starts_new_task", "mj_modal_continues_waiting_task"),
         "notifyHook": HOOK,
-        "state": todo("returned unchanged in the fetched task"),
+        "state": checked("mj_state_returned_unchanged"),
         "taskId": checked("mj_button_action_starts_new_task"),
     },
-    "POST /mj/submit/blend": {name: todo("blend's lifecycle: a submit answer, then a terminal task") for name in
-                               ("base64Array", "dimensions", "state")} | {"botType": BOT, "notifyHook": HOOK},
-    "POST /mj/submit/describe": {name: todo("describe's lifecycle: a terminal DESCRIBE task with a prompt")
-                                 for name in ("base64", "state")} | {"botType": BOT, "notifyHook": HOOK},
-    "POST /mj/submit/modal": {name: todo("modal's lifecycle on a task awaiting its modal")
-                              for name in ("maskBase64", "prompt", "state", "taskId")} | {"notifyHook": HOOK},
-    "POST /mj/submit/shorten": {name: todo("shorten's lifecycle: a terminal SHORTEN task")
-                                for name in ("prompt", "state")} | {"botType": BOT, "notifyHook": HOOK},
-    "POST /mj/submit/change": {name: todo("change's lifecycle: UPSCALE/VARIATION/REROLL of a finished task")
-                               for name in ("action", "index", "state", "taskId")} | {"notifyHook": HOOK},
-    "POST /mj/submit/simple-change": {name: todo("simple-change's lifecycle: `<taskId> U1` starts a new task")
-                                      for name in ("content", "state")} | {"notifyHook": HOOK},
-    "POST /mj/submit/upload-discord-images": {"base64Array": todo("answers one URL per picture")},
+    "POST /mj/submit/blend": {
+        "base64Array": checked("mj_blend_lifecycle", "mj_blend_picture_count_bounded"),
+        "botType": BOT,
+        "dimensions": checked("mj_blend_dimensions_honoured"),
+        "notifyHook": HOOK,
+        "state": checked("mj_blend_lifecycle"),
+    },
+    "POST /mj/submit/describe": {"base64": checked("mj_describe_lifecycle"), "botType": BOT, "notifyHook": HOOK,
+                                 "state": checked("mj_describe_lifecycle")},
+    "POST /mj/submit/modal": {
+        "maskBase64": checked("mj_modal_continues_waiting_task"),
+        "notifyHook": HOOK,
+        "prompt": checked("mj_modal_continues_waiting_task"),
+        "state": checked("mj_modal_continues_waiting_task"),
+        "taskId": checked("mj_modal_continues_waiting_task"),
+    },
+    "POST /mj/submit/shorten": {"botType": BOT, "notifyHook": HOOK, "prompt": checked("mj_shorten_lifecycle"),
+                                "state": checked("mj_shorten_lifecycle")},
+    "POST /mj/submit/change": {name: checked("mj_change_lifecycle") for name in
+                               ("action", "index", "state", "taskId")} | {"notifyHook": HOOK},
+    "POST /mj/submit/simple-change": {name: checked("mj_simple_change_starts_new_task") for name in
+                                      ("content", "state")} | {"notifyHook": HOOK},
+    "POST /mj/submit/upload-discord-images": {"base64Array": checked("mj_upload_one_link_per_picture")},
     "GET /mj/task/{id}/fetch": {"id": checked("mj_task_reaches_terminal_state", "mj_unknown_task_is_404")},
     "POST /mj/task/list-by-condition": {"ids": checked("mj_list_by_condition_returns_requested")},
     "GET /mj/task/{id}/image-seed": {"id": checked("mj_image_seed_of_finished_task")},

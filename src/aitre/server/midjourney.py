@@ -151,6 +151,8 @@ async def submit_modal(runtime: Runtime, request: Request, op: Operation) -> Res
     if body.get("prompt"):
         task.prompt = body["prompt"]
     task.mask_base64 = body.get("maskBase64")
+    if body.get("state") is not None:
+        task.state = body["state"]
     task.status = "NOT_START"
     return _submitted(runtime, task)
 

@@ -90,6 +90,8 @@ class Task:
             self.fail_reason = f"The prompt contains '{FAIL_WORD}', which this reference server always fails."
             return False
         self.status = "SUCCESS"
+        if self.action == "DESCRIBE":
+            self.prompt = self.final_prompt  # a describe task's prompt is its suggestions once it has them
         return True
 
     def buttons(self) -> list[dict[str, Any]]:

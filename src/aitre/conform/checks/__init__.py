@@ -10,6 +10,7 @@ from aitre.conform.checks import (  # noqa: F401 - imported for their registrati
     errors,
     images,
     midjourney,
+    mj_routes,
     models,
     protocol,
     streaming,

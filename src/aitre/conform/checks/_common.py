@@ -29,6 +29,13 @@ MJ_ACTION = "POST /mj/submit/action"
 MJ_FETCH = "GET /mj/task/{id}/fetch"
 MJ_LIST = "POST /mj/task/list-by-condition"
 MJ_SEED = "GET /mj/task/{id}/image-seed"
+MJ_BLEND = "POST /mj/submit/blend"
+MJ_DESCRIBE = "POST /mj/submit/describe"
+MJ_SHORTEN = "POST /mj/submit/shorten"
+MJ_CHANGE = "POST /mj/submit/change"
+MJ_SIMPLE_CHANGE = "POST /mj/submit/simple-change"
+MJ_MODAL = "POST /mj/submit/modal"
+MJ_UPLOAD = "POST /mj/submit/upload-discord-images"
 
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
 # A prompt whose honest answer is long, so a small max_tokens truncates it.

@@ -20,6 +20,7 @@ from aitre.conform.checks._common import (
     ok_json,
     require_error,
 )
+from aitre.conform.client import Exchange
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import ContractViolation, NotSupported, Skipped, expect
 from aitre.conform.registry import check
@@ -32,6 +33,8 @@ PROGRESS = re.compile(r"^((100|[1-9]?[0-9])%)?$")
 # Codes that mean "a task exists now": 1 submitted, 21 exists / waits for a modal, 22 queued.
 ACCEPTED_CODES = frozenset({1, 21, 22})
 PROMPT = "a small red cube on a white table --v 6"
+# The `state` tags the shared imagine and upscale tasks carry, judged by mj_state_returned_unchanged.
+IMAGINE_STATE, UPSCALE_STATE = "aitre-conform imagine 7", "aitre-conform upscale 8"
 
 
 @dataclass
@@ -46,9 +49,10 @@ class TaskRun:
         return self.snapshots[-1]
 
 
-def submit(ctx: CheckContext, operation: str, body: dict[str, Any]) -> str:
-    """Submit a task and return its id; a refusal code skips (the relay's right), a malformed answer fails."""
-    answer = ok_json(ctx.send(operation, json_body=body))
+def accepted(exchange: Exchange) -> tuple[str, int]:
+    """The task id and code of an accepted submission; a refusal code skips (the relay's right), a malformed
+    answer fails."""
+    answer = ok_json(exchange)
     code = answer.get("code")
     expect(is_int(code), f"submit answer code is {code!r}, not an integer")
     expect(isinstance(answer.get("description"), str), f"submit answer description is {answer.get('description')!r}")
@@ -56,10 +60,16 @@ def submit(ctx: CheckContext, operation: str, body: dict[str, Any]) -> str:
         raise Skipped(f"the relay refused the submission: code {code} ({answer.get('description')})")
     result = answer.get("result")
     expect(isinstance(result, str) and result, f"code {code} but result is {result!r}, not a task id")
-    return result  # type: ignore[return-value]  # expect() above checked the shape
+    return result, code  # type: ignore[return-value]  # expect() above checked the shape
 
 
-def _check_snapshot(task: dict[str, Any], task_id: str, where: str) -> None:
+def submit(ctx: CheckContext, operation: str, body: dict[str, Any]) -> str:
+    """Submit a task and return its id; a refusal code skips (the relay's right), a malformed answer fails."""
+    return accepted(ctx.send(operation, json_body=body))[0]
+
+
+def check_snapshot(task: dict[str, Any], task_id: str, where: str, *, picture: bool = True) -> None:
+    """One fetched state of a task; `picture` False for kinds that end without one (shorten, describe)."""
     expect(task.get("id") == task_id, f"{where}: id is {task.get('id')!r}, fetched {task_id!r}")
     status = task.get("status")
     expect(status in STATUSES, f"{where}: status {status!r} is not in the enum")
@@ -75,19 +85,20 @@ def _check_snapshot(task: dict[str, Any], task_id: str, where: str) -> None:
     if status == "SUCCESS":
         expect(progress == "100%", f"{where}: SUCCESS with progress {progress!r}")
         expect(task.get("finishTime"), f"{where}: SUCCESS without finishTime")
-        expect(isinstance(task.get("imageUrl"), str) and task["imageUrl"], f"{where}: SUCCESS without imageUrl")
+        if picture:
+            expect(isinstance(task.get("imageUrl"), str) and task["imageUrl"], f"{where}: SUCCESS without imageUrl")
     if status == "FAILURE":
         expect(isinstance(task.get("failReason"), str) and task["failReason"], f"{where}: FAILURE without failReason")
 
 
-def poll(ctx: CheckContext, task_id: str) -> TaskRun:
+def poll(ctx: CheckContext, task_id: str, *, picture: bool = True) -> TaskRun:
     """Fetch a task until it is terminal, checking every snapshot; bounded in fetches and time."""
     run = TaskRun(task_id)
     limits = ctx.limits
     delay, started = 0.05, time.monotonic()
     for attempt in range(limits.mj_max_polls):
         task = ok_json(ctx.send(MJ_FETCH, path=f"/mj/task/{task_id}/fetch"))
-        _check_snapshot(task, task_id, f"fetch #{attempt + 1}")
+        check_snapshot(task, task_id, f"fetch #{attempt + 1}", picture=picture)
         if run.snapshots:
             before: Any = run.snapshots[-1].get("status")
             now: Any = task.get("status")
@@ -107,7 +118,26 @@ def poll(ctx: CheckContext, task_id: str) -> TaskRun:
 
 def imagine(ctx: CheckContext) -> TaskRun:
     """One imagine task polled to its end, shared by the MJ checks."""
-    return ctx.shared("mj:imagine", lambda: poll(ctx, submit(ctx, MJ_IMAGINE, {"prompt": PROMPT})))
+    body = {"prompt": PROMPT, "state": IMAGINE_STATE}
+    return ctx.shared("mj:imagine", lambda: poll(ctx, submit(ctx, MJ_IMAGINE, body)))
+
+
+def upscale(ctx: CheckContext) -> TaskRun:
+    """One button of the shared imagine task pressed (an upsample preferred) and polled to its end."""
+    return ctx.shared("mj:upscale", lambda: _press_a_button(ctx))
+
+
+def _press_a_button(ctx: CheckContext) -> TaskRun:
+    source = imagine(ctx).final
+    if source.get("status") != "SUCCESS":
+        raise Skipped(f"the imagine task ended {source.get('status')}, so it has no buttons")
+    buttons = [b for b in source.get("buttons") or [] if isinstance(b, dict) and isinstance(b.get("customId"), str)]
+    expect(buttons, "a SUCCESS imagine task has no buttons with a customId")
+    button = next((b for b in buttons if "upsample" in b["customId"]), buttons[0])
+    body = {"taskId": source["id"], "customId": button["customId"], "state": UPSCALE_STATE}
+    new_id = submit(ctx, MJ_ACTION, body)
+    expect(new_id != source["id"], f"the action returned the source task's own id {new_id!r}")
+    return poll(ctx, new_id)
 
 
 @check("midjourney", "submit", MJ_IMAGINE)
@@ -137,15 +167,7 @@ def mj_button_action_starts_new_task(ctx: CheckContext) -> None:
 
     An upsample button is preferred; a task that failed has no buttons and skips the check.
     """
-    source = imagine(ctx).final
-    if source.get("status") != "SUCCESS":
-        raise Skipped(f"the imagine task ended {source.get('status')}, so it has no buttons")
-    buttons = [b for b in source.get("buttons") or [] if isinstance(b, dict) and isinstance(b.get("customId"), str)]
-    expect(buttons, "a SUCCESS imagine task has no buttons with a customId")
-    button = next((b for b in buttons if "upsample" in b["customId"]), buttons[0])
-    new_id = submit(ctx, MJ_ACTION, {"taskId": source["id"], "customId": button["customId"]})
-    expect(new_id != source["id"], f"the action returned the source task's own id {new_id!r}")
-    poll(ctx, new_id)
+    upscale(ctx)
 
 
 @check("midjourney", "list", MJ_IMAGINE, MJ_LIST)
