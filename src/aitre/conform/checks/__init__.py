@@ -2,12 +2,15 @@
 
 from aitre.conform.checks import (  # noqa: F401 - imported for their registrations
     audio,
+    audio_options,
     auth,
     chat,
     completions,
     embeddings,
     errors,
     images,
+    images_output,
+    images_stream,
     midjourney,
     models,
     protocol,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aitre.conform.client import Exchange
@@ -265,6 +266,25 @@ def check_envelope(body: dict[str, Any], object_name: str) -> None:
     check_id(body.get("id"), "id")
     check_created(body.get("created"), "created")
     check_id(body.get("model"), "model")
+
+
+def model_with(ctx: CheckContext, role: str, what: str, capable: Callable[[str], bool],
+               preferred: tuple[str, ...]) -> str:
+    """A model of `role` that offers `what`: the run's own when `capable(model)`, else a listed one.
+
+    The run's choice is the cheapest of its role, which may lack a feature only some models of the role
+    have (DALL·E 2 does not stream). An overridden role (`--model`) is kept: its feature is then skipped.
+    Otherwise the first `preferred` id the server lists, then any listed id that is `capable`.
+    """
+    chosen = ctx.model(role)
+    if capable(chosen):
+        return chosen
+    if role in ctx.settings.models:
+        raise Skipped(f"not observable: the {role} model {chosen} (given with --model) does not offer {what}")
+    for model in (*preferred, *sorted(ctx.listed)):
+        if model in ctx.listed and capable(model):
+            return model
+    raise Skipped(f"not observable: {chosen} does not offer {what}, and the server lists no model that does")
 
 
 def skip_if_refused(exchange: Exchange, what: str) -> None:
