@@ -160,8 +160,9 @@ class Job:
         """Picture `index` in `format`; with `rows`, a partial rendering of that many rows (streams)."""
         seed, height = f"{self.key}|{index}", rows or self.height
         if self.format == "gif":
+            duration = self.body.get("frame_duration_ms")
             return imagecodecs.gif(seed, self.width, height, self.body.get("frame_count") or 9,
-                                   200 if self.body.get("frame_duration_ms") is None else self.body["frame_duration_ms"])
+                                   200 if duration is None else duration)
         drawers = {"svg": _svg, "jpeg": imagecodecs.jpeg, "webp": imagecodecs.webp}
         return drawers.get(self.format, png.render)(seed, self.width, height)
 

@@ -13,6 +13,7 @@ from aitre.conform.checks._common import (
     json_type,
     model_with,
     ok_json,
+    skip_if_model_unknown,
     skip_if_refused,
 )
 from aitre.conform.checks.audio import looks_like, transcribe
@@ -40,8 +41,9 @@ def speech_sse_stream_events(ctx: CheckContext) -> None:
     allowed, and how the audio is cut into deltas is the server's choice.
     """
     model = model_with(ctx, "speech", "stream_format sse", lambda name: name not in CLASSIC_TTS,
-                       ("gpt-4o-mini-tts",))
+                       ("gpt-4o-mini-tts",), "gpt-4o-mini-tts")
     exchange = ctx.send(SPEECH, json_body=_speech_body(model, ctx, stream_format="sse"))
+    skip_if_model_unknown(exchange, model)
     skip_if_refused(exchange, "stream_format sse")
     payloads = read_typed_events(exchange)
     kinds = [payload["type"] for payload in payloads]
@@ -91,8 +93,9 @@ def transcription_stream_events(ctx: CheckContext) -> None:
     done text that differs from the joined deltas is a warning (clients show one or the other).
     """
     model = model_with(ctx, "transcription", "streaming", lambda name: not _whisper(name),
-                       ("gpt-4o-mini-transcribe", "gpt-4o-transcribe"))
+                       ("gpt-4o-mini-transcribe", "gpt-4o-transcribe"), "gpt-4o-mini-transcribe")
     exchange = transcribe(ctx, None, model=model, stream="true")
+    skip_if_model_unknown(exchange, model)
     skip_if_refused(exchange, "a streamed transcription")
     if exchange.status == 200 and exchange.content_type == "application/json" and _whisper(model):
         raise Skipped(f"not observable: {model} answered in one piece, as whisper models may")
@@ -128,8 +131,9 @@ def transcription_include_logprobs(ctx: CheckContext) -> None:
     (skipped).
     """
     model = model_with(ctx, "transcription", "logprobs", _logprobs_model,
-                       ("gpt-4o-mini-transcribe", "gpt-4o-transcribe"))
+                       ("gpt-4o-mini-transcribe", "gpt-4o-transcribe"), "gpt-4o-mini-transcribe")
     exchange = transcribe(ctx, "json", model=model, **{"include[]": "logprobs"})
+    skip_if_model_unknown(exchange, model)
     skip_if_refused(exchange, "include logprobs")
     body = ok_json(exchange)
     logprobs = body.get("logprobs")
@@ -169,8 +173,9 @@ def transcription_timestamp_granularities(ctx: CheckContext) -> None:
     Asked of a whisper model (verbose_json is theirs): the run's own or a listed whisper-1; a refusal with
     a 4xx is skipped. A silent clip's empty transcript may have no words or segments (not observable).
     """
-    model = model_with(ctx, "transcription", "verbose_json", _whisper, ("whisper-1",))
+    model = model_with(ctx, "transcription", "verbose_json", _whisper, ("whisper-1",), "whisper-1")
     words = transcribe(ctx, "verbose_json", model=model, **{"timestamp_granularities[]": "word"})
+    skip_if_model_unknown(words, model)
     skip_if_refused(words, "word timestamps")
     body = ok_json(words)
     if not str(body.get("text") or "").strip() and not body.get("words"):

@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     base64_field,
     model_with,
     ok_json,
+    skip_if_model_unknown,
     skip_if_refused,
 )
 from aitre.conform.checks.images import (
@@ -110,7 +111,7 @@ def image_variation_size_honoured(ctx: CheckContext) -> None:
 
 
 def _judge_formats(ctx: CheckContext, operation: str, formats: tuple[str, ...]) -> None:
-    model = model_with(ctx, "images", "output_format", gpt_image, GPT_IMAGE_MODELS)
+    model = model_with(ctx, "images", "output_format", gpt_image, GPT_IMAGE_MODELS, "gpt-image-1")
     judged = 0
     for wanted in formats:
         if operation == IMAGES:
@@ -119,6 +120,7 @@ def _judge_formats(ctx: CheckContext, operation: str, formats: tuple[str, ...]) 
             form = multipart_form(ctx, prompt=True, model=model, size="1024x1024", quality="low",
                                   output_format=wanted)
             exchange = send_upload(ctx, operation, form)
+        skip_if_model_unknown(exchange, model)
         try:
             body, raw = _first_picture(exchange, f"output_format {wanted}")
         except Skipped:
@@ -154,7 +156,7 @@ def image_edit_output_format_honoured(ctx: CheckContext) -> None:
 
 
 def _judge_gif(ctx: CheckContext, operation: str) -> None:
-    model = model_with(ctx, "images", "GIF output", gpt_image, GPT_IMAGE_MODELS)
+    model = model_with(ctx, "images", "GIF output", gpt_image, GPT_IMAGE_MODELS, "gpt-image-1")
     extra = {"output_format": "gif", "frame_count": GIF_FRAMES}
     if operation == IMAGES:
         exchange = ctx.send(IMAGES, json_body=image_body(ctx, model, **extra))
@@ -162,6 +164,7 @@ def _judge_gif(ctx: CheckContext, operation: str) -> None:
         form = multipart_form(ctx, prompt=True, model=model, size="1024x1024", quality="low",
                               **{name: str(value) for name, value in extra.items()})
         exchange = send_upload(ctx, operation, form)
+    skip_if_model_unknown(exchange, model)
     _, raw = _first_picture(exchange, f"output_format gif with frame_count {GIF_FRAMES}")
     kind = image_kind(raw)
     expect(kind == "gif", f"output_format gif gave a picture that decodes to {kind or raw[:8]!r}")

@@ -10,6 +10,7 @@ from aitre.conform.checks._common import (
     base64_field,
     is_int,
     model_with,
+    skip_if_model_unknown,
     skip_if_refused,
 )
 from aitre.conform.checks.images import GPT_IMAGE_MODELS, gpt_image, image_body, multipart_form, send_upload
@@ -28,7 +29,7 @@ def _stream(ctx: CheckContext, operation: str) -> tuple[Exchange, list[dict[str,
     """A streamed picture with PARTIAL_IMAGES partials, shared by the checks of `operation`."""
 
     def fetch() -> tuple[Exchange, list[dict[str, Any]]]:
-        model = model_with(ctx, "images", "streaming", gpt_image, GPT_IMAGE_MODELS)
+        model = model_with(ctx, "images", "streaming", gpt_image, GPT_IMAGE_MODELS, "gpt-image-1")
         if operation == IMAGES:
             body = image_body(ctx, model, stream=True, partial_images=PARTIAL_IMAGES)
             exchange = ctx.send(IMAGES, json_body=body)
@@ -36,6 +37,7 @@ def _stream(ctx: CheckContext, operation: str) -> tuple[Exchange, list[dict[str,
             form = multipart_form(ctx, prompt=True, model=model, size="1024x1024", quality="low", stream="true",
                                   partial_images=str(PARTIAL_IMAGES))
             exchange = send_upload(ctx, operation, form)
+        skip_if_model_unknown(exchange, model)
         skip_if_refused(exchange, "a streamed picture")
         return exchange, read_typed_events(exchange)
 
