@@ -12,6 +12,7 @@ import pytest
 from aitre.conform.registry import load_checks
 from aitre.conform.results import Outcome
 from aitre.conform.samples import tiny_png
+from aitre.server import imagecodecs
 from tests.conform.conftest import run_checks
 from tests.conform.servers import Breakable, Breaker, Req, edit_events, edit_json, replace_answer
 
@@ -124,6 +125,68 @@ def _through_stop(request: Req, body: Any) -> Any:
         else:
             choice["text"] += sequence + " and more"
     return body
+
+
+def _png_instead(request: Req, body: Any) -> Any:
+    """Every picture replaced by an 8x8 PNG: decodable, but of neither the asked size nor format."""
+    for item in body.get("data") or []:
+        if "b64_json" in item:
+            item["b64_json"] = base64.b64encode(tiny_png()).decode()
+    return body
+
+
+def _asked(field: str, values: tuple[str, ...]) -> Callable[[Req], bool]:
+    """Whether the request (JSON or multipart) sets `field` to one of `values`."""
+    def test(request: Req) -> bool:
+        value = (request.json or {}).get(field) if request.json is not None else request.form(field)
+        return str(value).lower() in values
+    return test
+
+
+def _pictures(test: Callable[[Req], bool], edit: Callable[[Req, Any], Any]) -> Callable[[Req, Any], Any]:
+    return lambda request, body: edit(request, body) if test(request) else body
+
+
+def _two_frame_gif(request: Req, body: Any) -> Any:
+    for item in body.get("data") or []:
+        item["b64_json"] = base64.b64encode(imagecodecs.gif("x", 16, 16, frames=2)).decode()
+    return body
+
+
+def edit_typed_events(path: str, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Breaker:
+    """A breaker that rewrites the JSON events of an image stream (with their `event:` names) via `edit`."""
+
+    def transform(request: Req, status: int, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str],
+                                                                                          bytes]:
+        if not headers.get("content-type", "").startswith("text/event-stream"):
+            return status, headers, body
+        payloads = [json.loads(line.removeprefix("data: ")) for block in body.decode().split("\n\n")
+                    for line in block.split("\n") if line.startswith("data: {")]
+        text = "".join(f"event: {p['type']}\ndata: {json.dumps(p)}\n\n" for p in edit(payloads))
+        return status, headers, text.encode()
+
+    return Breaker("POST", path, transform)
+
+
+def _twice(kind: str) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The stream with every event whose type ends with `kind` sent twice."""
+    return lambda events: [copy for event in events for copy in ([event] * (2 if event["type"].endswith(kind)
+                                                                            else 1))]
+
+
+def _one_more_partial(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    partials = [event for event in events if event["type"].endswith("partial_image")]
+    extra = {**partials[-1], "partial_image_index": len(partials)}
+    return [*partials, extra, *[event for event in events if not event["type"].endswith("partial_image")]]
+
+
+def _without(kind: str) -> Callable[[Req, list[str]], list[str]]:
+    return lambda request, events: [event for event in events if f'"{kind}"' not in event]
+
+
+def _doubled(kind: str) -> Callable[[Req, list[str]], list[str]]:
+    return lambda request, events: [copy for event in events for copy in [event] * (2 if f'"{kind}"' in event
+                                                                                    else 1)]
 
 
 # check name -> breakers that violate exactly that check's rule.
@@ -268,6 +331,24 @@ BREAKS: dict[str, list[Breaker]] = {
         {**item, "url": "/files/relative.png"} for item in b["data"]]} if r.form("response_format") == "url" else b)],
     "image_variation_requires_image": [replace_answer("POST", "/v1/images/variations", status=200, body=b'{}',
                                                       when=_status(400, 200))],
+    "image_size_honoured": [edit_json("POST", "/v1/images/generations", _pictures(
+        _asked("response_format", ("b64_json",)), _png_instead))],
+    "image_edit_size_honoured": [edit_json("POST", "/v1/images/edits", _pictures(
+        _asked("size", ("256x256",)), _png_instead))],
+    "image_variation_size_honoured": [edit_json("POST", "/v1/images/variations", _png_instead)],
+    "image_output_format_honoured": [edit_json("POST", "/v1/images/generations", _pictures(
+        _asked("output_format", ("webp",)), _png_instead))],
+    "image_edit_output_format_honoured": [edit_json("POST", "/v1/images/edits", _pictures(
+        _asked("output_format", ("webp",)), _png_instead))],
+    "image_gif_frame_count": [edit_json("POST", "/v1/images/generations", _pictures(
+        _asked("output_format", ("gif",)), _two_frame_gif))],
+    "image_edit_gif_frame_count": [edit_json("POST", "/v1/images/edits", _pictures(
+        _asked("output_format", ("gif",)), _two_frame_gif))],
+    "image_stream_events": [edit_typed_events("/v1/images/generations", _twice("completed"))],
+    "image_edit_stream_events": [edit_typed_events("/v1/images/edits", lambda events: [
+        event for event in events if not event["type"].endswith("completed")])],
+    "image_stream_partial_images_bounded": [edit_typed_events("/v1/images/generations", _one_more_partial)],
+    "image_edit_stream_partial_images_bounded": [edit_typed_events("/v1/images/edits", _twice("partial_image"))],
     # audio
     "speech_content_type_per_format": [replace_answer("POST", "/v1/audio/speech", content_type="text/plain")],
     "speech_body_is_audio": [replace_answer("POST", "/v1/audio/speech", body=b'{"audio": "AAAA"}')],
@@ -281,6 +362,15 @@ BREAKS: dict[str, list[Breaker]] = {
                                                    body=b"00:00.000 --> 00:01.000\n",
                                                    when=lambda r, s: r.form("response_format") == "vtt")],
     "transcription_verbose_json_segments": [edit_json("POST", "/v1/audio/transcriptions", _bad_segment)],
+    "speech_sse_stream_events": [edit_events("POST", "/v1/audio/speech", _without("speech.audio.done"))],
+    "speech_stream_format_audio_is_bytes": [replace_answer(
+        "POST", "/v1/audio/speech", content_type="text/event-stream", body=b'data: {"type": "speech.audio.done"}\n\n',
+        when=lambda r, s: (r.json or {}).get("stream_format") == "audio")],
+    "transcription_stream_events": [edit_events("POST", "/v1/audio/transcriptions", _doubled("transcript.text.done"))],
+    "transcription_include_logprobs": [edit_json("POST", "/v1/audio/transcriptions", lambda r, b: {
+        k: v for k, v in b.items() if k != "logprobs"})],
+    "transcription_timestamp_granularities": [edit_json("POST", "/v1/audio/transcriptions", lambda r, b: {
+        k: v for k, v in b.items() if k != "words"})],
     "translation_text_formats": [replace_answer("POST", "/v1/audio/translations", body=b"00:00.000 --> 00:01.000\n",
                                                 when=lambda r, s: r.form("response_format") == "vtt")],
     "translation_json_has_text": [edit_json("POST", "/v1/audio/translations", lambda r, b: {"translation": ""})],

@@ -20,6 +20,9 @@ class CheckContext:
         self.settings = settings
         self.client = client
         self.models = dict(models)
+        # Every model id `/v1/models` listed (empty when it could not be read): where a feature of one
+        # model family (streamed pictures, SSE speech) finds a model when the role's choice lacks it.
+        self.listed: frozenset[str] = frozenset()
         self._shared: dict[str, tuple[bool, Any]] = {}
         self._owners: dict[str, str | None] = {}  # key -> the check whose compute() failed
         self._locks: dict[str, threading.Lock] = {}
@@ -53,6 +56,10 @@ class CheckContext:
         """The exchange this thread's check saw last: the evidence for a failure raised without one."""
         exchange: Exchange | None = getattr(self._local, "last", None)
         return exchange
+
+    def judging(self, exchange: Exchange) -> None:
+        """Make `exchange` (often one another check sent) the evidence of this thread's findings from now on."""
+        self._local.last = exchange
 
     def begin_check(self, name: str) -> None:
         """Name the check this thread runs now (for "blocked by" and the last exchange)."""

@@ -85,6 +85,7 @@ class Runner:
             choice = self._discover()
             self.ctx.models = dict(choice.models)
             self.listed = frozenset(choice.listed)
+            self.ctx.listed = self.listed
             schema_ops = area_operations(self.spec, self.settings.areas) if self.settings.schema_checks else []
             self.listener(RunStarted(self.settings.base_url, len(self.checks), len(schema_ops)))
             fidelity = self._start_fidelity()

@@ -3,8 +3,9 @@
 Per-model rules follow the spec's field descriptions: DALL·E 2 and 3 and the GPT image models accept only
 their listed sizes, DALL·E 3 makes one picture, prompts have per-model length limits, only the GPT image
 models stream, and they always answer in base64 (with usage). Pictures are colour bands seeded by the
-request, so the same request draws the same picture. JPEG, WebP and GIF are not encoded: those requests get
-PNG bytes and the response says `output_format: png`.
+request, so the same request draws the same picture. The GPT image models honour `output_format` (PNG,
+JPEG, WebP, an animated GIF of `frame_count` frames, SVG; `imagecodecs.py`); streams carry PNG, JPEG or
+WebP only, as their event schemas say, so a streamed GIF or SVG request gets PNG. DALL·E and Flux draw PNG.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from aitre.server import png, sse, textgen
+from aitre.server import imagecodecs, png, sse, textgen
 from aitre.server.contract import Operation
 from aitre.server.encoding import json_response
 from aitre.server.errors import bad_request
@@ -138,8 +139,13 @@ class Job:
         return f"{self.width}x{self.height}"
 
     @property
-    def svg(self) -> bool:
-        return self.gpt_image and self.body.get("output_format") == "svg" and not self.body.get("stream")
+    def format(self) -> str:
+        """The file format drawn: `output_format` for the GPT image models (PNG, JPEG or WebP when streaming)."""
+        asked = self.body.get("output_format")
+        streamable = ("png", "jpeg", "webp")
+        if not self.gpt_image or asked not in (*streamable, "gif", "svg"):
+            return "png"
+        return str(asked) if asked in streamable or not self.body.get("stream") else "png"
 
     @property
     def quality(self) -> str:
@@ -150,9 +156,15 @@ class Job:
     def background(self) -> str:
         return "transparent" if self.body.get("background") == "transparent" else "opaque"
 
-    def picture(self, index: int) -> bytes:
-        seed = f"{self.key}|{index}"
-        return _svg(seed, self.width, self.height) if self.svg else png.render(seed, self.width, self.height)
+    def picture(self, index: int, rows: int | None = None) -> bytes:
+        """Picture `index` in `format`; with `rows`, a partial rendering of that many rows (streams)."""
+        seed, height = f"{self.key}|{index}", rows or self.height
+        if self.format == "gif":
+            duration = self.body.get("frame_duration_ms")
+            return imagecodecs.gif(seed, self.width, height, self.body.get("frame_count") or 9,
+                                   200 if duration is None else duration)
+        drawers = {"svg": _svg, "jpeg": imagecodecs.jpeg, "webp": imagecodecs.webp}
+        return drawers.get(self.format, png.render)(seed, self.width, height)
 
     def usage(self) -> dict[str, Any]:
         text = textgen.count_tokens(self.prompt)
@@ -186,14 +198,14 @@ def _data_item(runtime: Runtime, request: Request, job: Job, index: int) -> dict
 
 def _stream(job: Job) -> Iterator[bytes]:
     prefix = EVENT_PREFIX[job.operation_id]
-    common = {"background": job.background, "output_format": "png", "quality": job.quality, "size": job.size}
+    common = {"background": job.background, "output_format": job.format, "quality": job.quality, "size": job.size}
     partials = job.body.get("partial_images") or 0
     for index in range(job.n):
         final = job.picture(index)
         for part in range(partials):
             # A partial rendering is the final picture with fewer rows filled in.
             rows = max(1, job.height * (part + 1) // (partials + 1))
-            partial = png.render(f"{job.key}|{index}", job.width, rows)
+            partial = job.picture(index, rows)
             yield sse.event({"type": f"{prefix}.partial_image", "b64_json": base64.b64encode(partial).decode("ascii"),
                              "created_at": now(), "partial_image_index": part, **common}, f"{prefix}.partial_image")
         yield sse.event({"type": f"{prefix}.completed", "b64_json": base64.b64encode(final).decode("ascii"),
@@ -206,7 +218,7 @@ def _answer(runtime: Runtime, request: Request, job: Job) -> Response:
     result: dict[str, Any] = {"created": now(), "data": [_data_item(runtime, request, job, i) for i in range(job.n)],
                               "size": job.size}
     if job.gpt_image:
-        result.update(background=job.background, output_format="svg" if job.svg else "png", quality=job.quality,
+        result.update(background=job.background, output_format=job.format, quality=job.quality,
                       usage=job.usage())
     return json_response(result)
 

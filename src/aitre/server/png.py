@@ -13,7 +13,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def _palette(key: str) -> list[bytes]:
+def palette(key: str) -> list[bytes]:
     digest = hashlib.blake2b(key.encode(), digest_size=24).digest()
     return [digest[i : i + 3] for i in range(0, 24, 3)]
 
@@ -25,7 +25,7 @@ def render(key: str, width: int, height: int) -> bytes:
     """
     width = max(1, min(width, MAX_SIDE))
     height = max(1, min(height, MAX_SIDE))
-    colours = _palette(key)
+    colours = palette(key)
     band = max(1, height // len(colours))
     rows = [b"\x00" + colours[min(y // band, len(colours) - 1)] * width for y in range(height)]
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace

@@ -2,6 +2,7 @@
 
 from aitre.conform.checks import (  # noqa: F401 - imported for their registrations
     audio,
+    audio_options,
     auth,
     chat,
     chat_options,
@@ -9,6 +10,8 @@ from aitre.conform.checks import (  # noqa: F401 - imported for their registrati
     embeddings,
     errors,
     images,
+    images_output,
+    images_stream,
     midjourney,
     mj_routes,
     models,

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aitre.conform.client import Exchange
@@ -295,6 +296,43 @@ def check_envelope(body: dict[str, Any], object_name: str) -> None:
     check_id(body.get("id"), "id")
     check_created(body.get("created"), "created")
     check_id(body.get("model"), "model")
+
+
+def model_with(ctx: CheckContext, role: str, what: str, capable: Callable[[str], bool],
+               preferred: tuple[str, ...], default: str) -> str:
+    """A model of `role` that offers `what`: the run's own when `capable(model)`, else another.
+
+    The run's choice is the cheapest of its role, which may lack a feature only some models of the role
+    have (DALL·E 2 does not stream). An overridden role (`--model`) is kept: its feature is then skipped.
+    Otherwise the first `preferred` id the server lists, then any listed id that is `capable`; a server
+    that lists no models at all is asked with `default`, the feature's best-known model, as the run asks
+    unlisted roles with theirs (a refusal of that model is skipped: `skip_if_model_unknown`).
+    """
+    chosen = ctx.model(role)
+    if capable(chosen):
+        return chosen
+    if role in ctx.settings.models:
+        raise Skipped(f"not observable: the {role} model {chosen} (given with --model) does not offer {what}")
+    if not ctx.listed:
+        return default
+    for model in (*preferred, *sorted(ctx.listed)):
+        if model in ctx.listed and capable(model):
+            return model
+    raise Skipped(f"not observable: {chosen} does not offer {what}, and the server lists no model that does")
+
+
+def skip_if_model_unknown(exchange: Exchange, model: str) -> None:
+    """An answer that refuses `model` itself (404, or a 4xx naming `model` or `model_not_found`): skipped.
+
+    For a feature asked of a model the run did not choose: the server need not serve that model.
+    """
+    status = exchange.status or 0
+    if not 400 <= status < 500 or error_shape_problem(exchange) is not None:
+        return
+    error = exchange.json().get("error")
+    if status == 404 or (isinstance(error, dict) and (error.get("param") == "model"
+                                                      or error.get("code") == "model_not_found")):
+        raise Skipped(f"the server does not serve {model}, of which this feature was asked ({status})")
 
 
 def skip_if_refused(exchange: Exchange, what: str) -> None:

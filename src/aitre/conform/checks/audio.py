@@ -34,7 +34,7 @@ SRT_TIMING = re.compile(r"^(\d{2}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2}):(\d{2}):(
 VTT_TIMING = re.compile(r"^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3}) --> (?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})(?: .*)?$")
 
 
-def _looks_like(audio_format: str, data: bytes) -> bool:
+def looks_like(audio_format: str, data: bytes) -> bool:
     """Whether `data` starts like a file of `audio_format` (pcm has no header and always passes)."""
     if audio_format == "mp3":
         return data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
@@ -93,7 +93,7 @@ def speech_body_is_audio(ctx: CheckContext) -> None:
         expect(data, f"speech ({audio_format or 'default'}) has an empty body")
         expect(not data.lstrip().startswith((b"{", b"[")), f"speech ({audio_format or 'default'}) body is JSON")
         expect(
-            _looks_like(audio_format or "mp3", data),
+            looks_like(audio_format or "mp3", data),
             f"speech ({audio_format or 'default mp3'}) body starts with {shown(data, 8)}, not that format",
         )
 

@@ -17,6 +17,7 @@ from aitre.conform.checks._common import (
     shown,
     skip_if_refused,
 )
+from aitre.conform.client import Exchange
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import expect
 from aitre.conform.registry import check
@@ -25,13 +26,30 @@ from aitre.conform.samples import image_kind, tiny_png
 PROMPT = "A small red cube on a white table."
 
 
-def image_body(ctx: CheckContext, **extra: Any) -> dict[str, Any]:
-    model = ctx.model("images")
+def gpt_image(model: str) -> bool:
+    """A GPT image model: it streams, honours `output_format` and answers in base64 only."""
+    return model.startswith(("gpt-image", "chatgpt-image"))
+
+
+# The cheapest GPT image models first, for features only they offer.
+GPT_IMAGE_MODELS = ("gpt-image-1-mini", "gpt-image-1", "gpt-image-1.5")
+
+
+def image_body(ctx: CheckContext, model: str | None = None, **extra: Any) -> dict[str, Any]:
+    model = model or ctx.model("images")
     # The smallest size each family accepts keeps generation cheap; others use the common 1024 square.
     size = "256x256" if model.startswith("dall-e-2") else "1024x1024"
     body: dict[str, Any] = {"model": model, "prompt": PROMPT, "n": 1, "size": size}
+    if gpt_image(model):
+        body["quality"] = "low"
     body.update(extra)
     return body
+
+
+def b64_generation(ctx: CheckContext, **extra: Any) -> Exchange:
+    """One generated picture as base64 (`image_body` with `extra`), sent once per run for equal bodies."""
+    body = image_body(ctx, response_format="b64_json", **extra)
+    return ctx.send_shared(f"images:b64:{sorted(body.items())}", IMAGES, json_body=body)
 
 
 def images_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
@@ -53,7 +71,7 @@ def _check_url_items(items: list[dict[str, Any]]) -> None:
         expect(item.get("b64_json") is None, f"data[{position}] has b64_json although url was asked for")
 
 
-def _check_b64_items(items: list[dict[str, Any]]) -> None:
+def check_b64_items(items: list[dict[str, Any]]) -> None:
     for position, item in enumerate(items):
         raw = base64_field(item.get("b64_json"), f"data[{position}].b64_json")
         expect(image_kind(raw) is not None,
@@ -90,16 +108,28 @@ def image_b64_decodes(ctx: CheckContext) -> None:
 
     `revised_prompt` and other extra fields are allowed.
     """
-    exchange = ctx.send(IMAGES, json_body=image_body(ctx, response_format="b64_json"))
-    _check_b64_items(images_of(ok_json(exchange), 1))
+    check_b64_items(images_of(ok_json(b64_generation(ctx)), 1))
 
 
-def _multipart_image(ctx: CheckContext, operation: str, *, with_image: bool, prompt: bool) -> Any:
+def multipart_form(ctx: CheckContext, *, prompt: bool, **fields: str) -> dict[str, str]:
+    """The form fields of a one-picture base64 edit or variation, with `fields` added or replaced."""
     form: dict[str, str] = {"model": ctx.model("images"), "n": "1", "size": "256x256", "response_format": "b64_json"}
     if prompt:
         form["prompt"] = PROMPT
+    form.update(fields)
+    return form
+
+
+def send_upload(ctx: CheckContext, operation: str, form: dict[str, str]) -> Exchange:
+    """`form` with the tiny PNG as its `image` part, sent once per run for equal forms."""
+    files = {"image": ("square.png", tiny_png(), "image/png")}
+    return ctx.send_shared(f"{operation}:{sorted(form.items())}", operation, form=form, files=files)
+
+
+def _multipart_image(ctx: CheckContext, operation: str, *, with_image: bool, prompt: bool) -> Any:
+    form = multipart_form(ctx, prompt=prompt)
     if with_image:
-        return ctx.send(operation, form=form, files={"image": ("square.png", tiny_png(), "image/png")})
+        return send_upload(ctx, operation, form)
     # Still multipart, with every field but the image: a plain field sent as a part without a filename.
     return ctx.send(operation, form=form, files={"user": (None, b"aitre-conform")})
 
@@ -112,7 +142,7 @@ def image_edit_returns_images(ctx: CheckContext) -> None:
     """
     exchange = _multipart_image(ctx, IMAGE_EDITS, with_image=True, prompt=True)
     skip_if_refused(exchange, "this edit")
-    _check_b64_items(images_of(ok_json(exchange), 1))
+    check_b64_items(images_of(ok_json(exchange), 1))
 
 
 @check("images", "edits", IMAGE_EDITS)
@@ -133,7 +163,7 @@ def image_variation_returns_images(ctx: CheckContext) -> None:
     """
     exchange = _multipart_image(ctx, IMAGE_VARIATIONS, with_image=True, prompt=False)
     skip_if_refused(exchange, "this variation")
-    _check_b64_items(images_of(ok_json(exchange), 1))
+    check_b64_items(images_of(ok_json(exchange), 1))
 
 
 @check("images", "variations", IMAGE_VARIATIONS)

@@ -64,6 +64,33 @@ def read_stream(exchange: Exchange, expected_object: str) -> Stream:
     return Stream(exchange, chunks)
 
 
+def read_typed_events(exchange: Exchange) -> list[dict[str, Any]]:
+    """The JSON objects of a 200 event stream whose events carry a `type` (image, speech and transcription
+    streams). An `event:` name, where sent, must equal the `type`; `data: [DONE]` is allowed once, last."""
+    exchange.require_status(200)
+    exchange.require_content_type("text/event-stream")
+    events = exchange.events or []
+    expect(events, "the stream has no events")
+    payloads: list[dict[str, Any]] = []
+    for position, event in enumerate(events):
+        if event.stray_lines:
+            raise InvalidBody(f"event #{position} has lines that are not SSE fields: {event.stray_lines[:2]!r}")
+        if event.data == DONE:
+            expect(position == len(events) - 1, f"`data: [DONE]` is event #{position} of {len(events)}, not the last")
+            continue
+        try:
+            payload = json.loads(event.data)
+        except ValueError:
+            raise InvalidBody(f"event #{position} data is not JSON: {event.data[:80]!r}") from None
+        expect(isinstance(payload, dict) and isinstance(payload.get("type"), str),
+               f"event #{position} data is not an object with a string `type`: {event.data[:80]!r}")
+        expect(event.event in (None, payload["type"]),
+               f"event #{position} is named {event.event!r} but its type is {payload['type']!r}")
+        payloads.append(payload)
+    expect(not exchange.unterminated_event, "the last event is not closed by a blank line")
+    return payloads
+
+
 def _stream_request(ctx: CheckContext, **extra: Any) -> Exchange:
     exchange = ctx.send(CHAT, json_body=chat_body(ctx, stream=True, **extra))
     return exchange
