@@ -317,3 +317,15 @@ def test_a_hostile_probe_that_hangs_the_server_costs_only_itself() -> None:
     assert outcomes["chat_completion_fields"][0] is Outcome.PASS, outcomes
     assert outcomes["malformed_json_is_400"][0] is Outcome.FAIL and "5 s" in outcomes["malformed_json_is_400"][1]
     assert elapsed < 20
+
+
+def test_the_published_test_key_is_not_echoed_by_the_reference_server() -> None:
+    """`aitre conform --api-key sk-aitre-reference` against a plain `aitre serve`: no part of the key
+    (the redactor also looks for it without `sk-`) may appear in any answer, such as a model's owner."""
+    from aitre.server.app import create_app
+    from aitre.server.settings import DEFAULT_API_KEY, ServerSettings
+    from tests.conform.servers import serve
+
+    with serve(create_app(ServerSettings())) as url:
+        report = run_checks(url, ["key_never_echoed"], api_key=DEFAULT_API_KEY)
+    assert [result.outcome for result in report.results] == [Outcome.PASS]
