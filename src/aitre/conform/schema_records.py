@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aitre.conform.checks._common import error_object
 from aitre.conform.failures import Severity
 
 # `error.param` of an error object that has no `param` at all (distinct from `"param": null`).
@@ -51,11 +51,8 @@ def network_failure(operation: str, message: str, cause: Exception) -> RawFailur
 
 def error_param(content: bytes) -> str | None:
     """The `error.param` of an OpenAI error body; PARAM_ABSENT when the object has no `param` at all."""
-    try:
-        error = json.loads(content).get("error")
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(error, dict):
+    error = error_object(content)
+    if error is None:
         return None
     param = error.get("param", PARAM_ABSENT)
     return param if isinstance(param, str) else None

@@ -191,15 +191,21 @@ def route_evidence(status: int, body: bytes) -> bool:
     A generic 404 or a body parser's 400 says nothing about routing; a refusal that names `param` or
     `model_not_found` came from the operation's own handler.
     """
-    if not 400 <= status < 500 or not body.lstrip().startswith(b"{"):
+    if not 400 <= status < 500:
         return False
+    error = error_object(body)
+    return error is not None and (bool(error.get("param")) or error.get("code") == "model_not_found")
+
+
+def error_object(body: bytes) -> dict[str, Any] | None:
+    """The `error` object of an OpenAI error body, or None when the body is not one."""
+    if not body.lstrip().startswith(b"{"):
+        return None
     try:
         error = json.loads(body).get("error")
     except (ValueError, AttributeError):
-        return False
-    if not isinstance(error, dict):
-        return False
-    return bool(error.get("param")) or error.get("code") == "model_not_found"
+        return None
+    return error if isinstance(error, dict) else None
 
 
 def error_cause(problem: str) -> str:

@@ -33,13 +33,14 @@ class Stream:
     chunks: list[dict[str, Any]]
 
 
-def read_stream(exchange: Exchange, expected_object: str) -> Stream:
-    """Check the SSE framing of a 200 stream and parse its chunks; `[DONE]` must come once, last."""
+def _json_events(exchange: Exchange) -> list[tuple[int, str | None, Any, str]]:
+    """(position, `event:` name, parsed data, raw data) of each event of a 200 event stream but `[DONE]`,
+    which may come once, last. An error object where a chunk belongs is reported as what it is."""
     exchange.require_status(200)
     exchange.require_content_type("text/event-stream")
     events = exchange.events or []
     expect(events, "the stream has no events")
-    chunks: list[dict[str, Any]] = []
+    parsed: list[tuple[int, str | None, Any, str]] = []
     for position, event in enumerate(events):
         if event.stray_lines:
             raise InvalidBody(f"event #{position} has lines that are not SSE fields: {event.stray_lines[:2]!r}")
@@ -52,14 +53,21 @@ def read_stream(exchange: Exchange, expected_object: str) -> Stream:
             expect(position == len(events) - 1, f"`data: [DONE]` is event #{position} of {len(events)}, not the last")
             continue
         try:
-            chunk = json.loads(event.data)
+            parsed.append((position, event.event, json.loads(event.data), event.data))
         except ValueError:
             raise InvalidBody(f"event #{position} data is not JSON: {event.data[:80]!r}") from None
+    expect(not exchange.unterminated_event, "the last event is not closed by a blank line")
+    return parsed
+
+
+def read_stream(exchange: Exchange, expected_object: str) -> Stream:
+    """Check the SSE framing of a 200 stream and parse its chunks; `[DONE]` must come once, last."""
+    chunks: list[dict[str, Any]] = []
+    for position, _, chunk, _ in _json_events(exchange):
         expect(isinstance(chunk, dict), f"event #{position} data is JSON but not an object")
         expect(chunk.get("object") == expected_object, f"event #{position} object is {chunk.get('object')!r}")
         chunks.append(chunk)
-    expect(events[-1].data == DONE, "the stream does not end with `data: [DONE]`")
-    expect(not exchange.unterminated_event, "the last event is not closed by a blank line")
+    expect((exchange.events or [])[-1].data == DONE, "the stream does not end with `data: [DONE]`")
     expect(not exchange.stream_tail.strip(), f"text after the last event: {exchange.stream_tail[:60]!r}")
     return Stream(exchange, chunks)
 
@@ -67,27 +75,13 @@ def read_stream(exchange: Exchange, expected_object: str) -> Stream:
 def read_typed_events(exchange: Exchange) -> list[dict[str, Any]]:
     """The JSON objects of a 200 event stream whose events carry a `type` (image, speech and transcription
     streams). An `event:` name, where sent, must equal the `type`; `data: [DONE]` is allowed once, last."""
-    exchange.require_status(200)
-    exchange.require_content_type("text/event-stream")
-    events = exchange.events or []
-    expect(events, "the stream has no events")
     payloads: list[dict[str, Any]] = []
-    for position, event in enumerate(events):
-        if event.stray_lines:
-            raise InvalidBody(f"event #{position} has lines that are not SSE fields: {event.stray_lines[:2]!r}")
-        if event.data == DONE:
-            expect(position == len(events) - 1, f"`data: [DONE]` is event #{position} of {len(events)}, not the last")
-            continue
-        try:
-            payload = json.loads(event.data)
-        except ValueError:
-            raise InvalidBody(f"event #{position} data is not JSON: {event.data[:80]!r}") from None
+    for position, name, payload, raw in _json_events(exchange):
         expect(isinstance(payload, dict) and isinstance(payload.get("type"), str),
-               f"event #{position} data is not an object with a string `type`: {event.data[:80]!r}")
-        expect(event.event in (None, payload["type"]),
-               f"event #{position} is named {event.event!r} but its type is {payload['type']!r}")
+               f"event #{position} data is not an object with a string `type`: {raw[:80]!r}")
+        expect(name in (None, payload["type"]),
+               f"event #{position} is named {name!r} but its type is {payload['type']!r}")
         payloads.append(payload)
-    expect(not exchange.unterminated_event, "the last event is not closed by a blank line")
     return payloads
 
 
