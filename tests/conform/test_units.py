@@ -148,6 +148,35 @@ def test_console_lists_every_flagged_check_violations_first_and_ends_with_the_ve
     assert lines[-1].startswith("15 violations · 15 warnings")
 
 
+def test_one_cause_behind_many_checks_is_said_once_and_detailed_once() -> None:
+    from rich.console import Console
+
+    from aitre.conform.report.console import print_report
+    from aitre.conform.report.markdown import render_markdown
+    from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport
+
+    def failing(name: str, cause: str) -> CheckResult:
+        record = FailureRecord(name, "errors", "f", "GET /v1/models", "T", f"{name} saw it", cause=cause,
+                               curl=f"curl {name}")
+        result = CheckResult(name, "errors", "f", "rule", Outcome.PASS, failures=[record])
+        result.settle()
+        return result
+
+    shared = "4xx answers are not the OpenAI error object: error.param is missing"
+    results = [failing(f"check_{index}", shared) for index in range(6)] + [failing("lonely", "lonely")]
+    report = RunReport(base_url="http://x", embedded=False, areas=["errors"], required=[], models={},
+                       model_sources={}, seed=0, max_examples=5, budget=None, results=results)
+    assert [(cause.text, len(cause.checks)) for cause in report.causes()] == [(shared, 6), ("lonely", 1)]
+    console = Console(record=True, width=200, force_terminal=False)
+    print_report(report, console)
+    text = console.export_text()
+    assert "2 root cause(s) behind 7 flagged checks" in text
+    # Every check has its line; the details show one example per cause, not six of the same.
+    assert all(f"errors / check_{index} (1)" in text for index in range(6))
+    assert text.count("curl check_") == 1 and text.count("curl lonely") == 1
+    assert "Root causes:" in render_markdown(report)
+
+
 @pytest.mark.parametrize(("choice", "kept"), [
     ({"type": "function", "function": {"name": "lookup"}}, True),
     ({"type": "function", "function": {"name": "other"}}, False),

@@ -113,18 +113,23 @@ def print_findings(report: RunReport, console: Console) -> None:
         console.print(Text.assemble(("✗ " if violation else "! ", "bold red" if violation else "dark_orange"),
                                     (f"{result.area} / {result.name}", "bold"),
                                     f" ({len(result.failures)}){where}  ", (gist, "dim")))
-    for result in flagged[:MAX_FAILURES_SHOWN]:
-        failure = result.failures[0] if result.failures else None
-        if failure is None:
-            continue
+    # Details: one example per root cause, so a pervasive defect does not crowd out the others.
+    detailed = [result for result in flagged if result.failures]
+    by_cause: dict[str, CheckResult] = {}
+    for result in detailed:
+        by_cause.setdefault(result.failures[0].cause or result.name, result)
+    distinct = list(by_cause.values())
+    for result in distinct[:MAX_FAILURES_SHOWN]:
+        failure = result.failures[0]
         style = "red" if failure.severity is Severity.VIOLATION else "dark_orange"
         console.print(Text.assemble(("\n  ", ""), (f"{failure.area} / {failure.check}", "bold"),
                                     f"  {failure.operation or ''}  ", (failure.title, style)))
         console.print(Text("    " + "\n    ".join(failure.message.splitlines()[:4])))
         if failure.curl:
             console.print(Text("    " + failure.curl[:400], style="dim"), soft_wrap=True)
-    if len(flagged) > MAX_FAILURES_SHOWN:
-        console.print(f"... examples of {len(flagged) - MAX_FAILURES_SHOWN} more checks in report.json / report.md")
+    if len(detailed) > min(len(distinct), MAX_FAILURES_SHOWN):
+        more = len(detailed) - min(len(distinct), MAX_FAILURES_SHOWN)
+        console.print(f"... examples of {more} more checks in report.json / report.md")
     for result in report.results:
         for failure in result.failures:
             if failure.waived is not None:
