@@ -349,14 +349,18 @@ def test_an_echoed_key_reaches_no_output_even_when_quoted_or_cut(
     assert code in (1, 2) and "[REDACTED]" in everything
 
 
-def test_a_server_that_dies_mid_run_is_never_conformant(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(("after", "only"), [(3, "models,errors"), (30, "models")],
+                         ids=["during-the-checks", "during-schemathesis"])
+def test_a_server_that_dies_mid_run_is_never_conformant(after: int, only: str, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """Dead in the semantic checks, or later while schemathesis runs (which reports `ServerUnavailable`)."""
     def handler(conn: socket.socket, line: str, head: bytes) -> None:
         models_answer(conn)
-        if len(seen.requests) >= 3:
+        if len(seen.requests) >= after:
             seen.die()
 
     with raw_server(handler) as (url, seen):
-        code, err, _ = _cli(tmp_path, caplog, base_url=url, only="models,errors")
+        code, err, _ = _cli(tmp_path, caplog, base_url=url, only=only)
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert code == 2 and "incomplete run: the server stopped accepting connections" in err
     assert report["incomplete"]

@@ -222,3 +222,16 @@ def test_an_error_event_in_a_200_stream_is_named_as_such() -> None:
     assert stream_error(body) == "invalid api key"
     assert stream_error(b'data: {"choices": [], "error": null}\n\n') is None
     assert stream_error(b"data: [DONE]\n\n") is None
+
+
+def test_a_wrong_answer_on_a_templated_path_is_explained_not_fatal() -> None:
+    """`{model}` in a path is not allowed raw in a URI fragment; the schema pointer must encode it."""
+    import json
+
+    from aitre.conform.response_contract import ResponseContract
+    from aitre.paths import BUNDLED_SPEC
+
+    contract = ResponseContract(json.loads(BUNDLED_SPEC.read_text()))
+    wrong = json.dumps({"object": "list", "data": []}).encode()
+    said = contract.explain("GET /v1/models/{model}", 200, "application/json", wrong)
+    assert said is not None and "`" in said

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote, unquote
 
 import jsonschema_rs
 
@@ -19,7 +20,8 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")
+    """One JSON-pointer token as it may stand in a URI fragment (`{model}` percent-encoded, RFC 6901 s6)."""
+    return quote(part.replace("~", "~0").replace("/", "~1"), safe="~")
 
 
 def field_path(parts: list[str | int]) -> str:
@@ -55,7 +57,7 @@ class ResponseContract:
     def _at(self, pointer: str) -> Any:
         node: Any = self.document
         for raw in pointer.removeprefix("#/").split("/"):
-            key = raw.replace("~1", "/").replace("~0", "~")
+            key = unquote(raw).replace("~1", "/").replace("~0", "~")
             node = node[int(key)] if isinstance(node, list) else node[key]
         return node
 
@@ -71,9 +73,14 @@ class ResponseContract:
             instance = json.loads(body)
         except ValueError:
             return None
-        if pointer not in self._compiled:
-            self._compiled[pointer] = jsonschema_rs.validator_for({**self.document, "$ref": pointer, "$schema": DRAFT})
-        errors = list(self._compiled[pointer].iter_errors(instance))
+        try:
+            if pointer not in self._compiled:
+                self._compiled[pointer] = jsonschema_rs.validator_for({**self.document, "$ref": pointer,
+                                                                       "$schema": DRAFT})
+            errors = list(self._compiled[pointer].iter_errors(instance))
+        except ValueError:
+            # An explanation is a courtesy: a schema the validator cannot take must not end the phase.
+            return None
         if not errors:
             return None
         chosen = max((deepest_error(error) for error in errors), key=error_depth)

@@ -285,6 +285,11 @@ class SchemaRun:
             return
         message = self.redactor.text(f"{cause.__class__.__name__}: {cause}".splitlines()[0])[:300]
         label = event.label
+        if cause.__class__.__name__ == "ServerUnavailable":
+            # schemathesis confirmed that the server went away mid-run (its message names the last requests).
+            self.outcome.refused += 1
+            self.outcome.notes.append(self.redactor.text(str(cause))[:2000])
+            return
         if not isinstance(cause, requests.RequestException):
             # Not the server's doing (a schemathesis or interpreter error): a note, not a violation.
             if cause.__class__.__name__ != "NoLinksFound":  # no stateful phase for the selected areas: no news

@@ -98,7 +98,7 @@ def base64_field(value: Any, where: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise ContractViolation(f"{where} is not valid base64: {str(value)[:40]!r}") from None
+        raise ContractViolation(f"{where} is not valid base64: {js(str(value)[:40])}") from None
 
 
 def ok_json(exchange: Exchange) -> dict[str, Any]:
@@ -131,6 +131,17 @@ def error_problem_for(path: str, content_type: str, body: bytes) -> str | None:
     if mj_error_body_problem(content_type, body) is None:
         return None
     return f"{problem}; nor is it the MidJourney error shape {{code, description}}"
+
+
+def js(value: Any, limit: int = 120) -> str:
+    """A value as a message shows it: JSON text (null, true, "text"), cut to `limit`; bytes via `shown`."""
+    if isinstance(value, bytes | bytearray):
+        return shown(bytes(value), 16)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def shown(data: bytes, limit: int) -> str:
@@ -176,12 +187,12 @@ def error_body_problem(content_type: str, body: bytes) -> str | None:
         return f"body has no `error` object: {shown(body, 120)}"
     for name in ("message", "type"):
         if not isinstance(error.get(name), str):
-            return f"error.{name} is {error.get(name)!r}, not a string"
+            return f"error.{name} is {js(error.get(name))}, not a string"
     for name in ("param", "code"):
         if name not in error:
             return f"error.{name} is missing (it is required, null when not applicable)"
         if error[name] is not None and not isinstance(error[name], str):
-            return f"error.{name} is {error[name]!r}, not a string or null"
+            return f"error.{name} is {js(error[name])}, not a string or null"
     return None
 
 
@@ -247,7 +258,7 @@ def check_usage(usage: Any, *, completion: bool = True) -> None:
     expect(isinstance(usage, dict), f"usage is {json_type(usage)}, not an object")
     names = ("prompt_tokens", "completion_tokens", "total_tokens") if completion else ("prompt_tokens", "total_tokens")
     for name in names:
-        expect(is_int(usage.get(name)) and usage[name] >= 0, f"usage.{name} is {usage.get(name)!r}")
+        expect(is_int(usage.get(name)) and usage[name] >= 0, f"usage.{name} is {js(usage.get(name))}")
     if completion:
         total = usage["prompt_tokens"] + usage["completion_tokens"]
         expect(
@@ -273,12 +284,12 @@ def check_usage(usage: Any, *, completion: bool = True) -> None:
 
 def check_created(value: Any, where: str) -> None:
     """`created` is integer Unix seconds (not milliseconds, not a float or a string)."""
-    expect(is_int(value), f"{where} is {value!r}, not an integer")
+    expect(is_int(value), f"{where} is {js(value)}, not an integer")
     expect(946684800 <= value < 10_000_000_000, f"{where} = {value} is not Unix seconds")
 
 
 def check_id(value: Any, where: str) -> None:
-    expect(isinstance(value, str) and value != "", f"{where} is {value!r}, not a non-empty string")
+    expect(isinstance(value, str) and value != "", f"{where} is {js(value)}, not a non-empty string")
 
 
 def check_token_limit(body: dict[str, Any], choice: dict[str, Any], limit: int) -> int:
@@ -298,7 +309,7 @@ def check_token_limit(body: dict[str, Any], choice: dict[str, Any], limit: int) 
 
 def check_envelope(body: dict[str, Any], object_name: str) -> None:
     """The fields every completion object shares: `object`, a non-empty `id`, Unix-second `created`, `model`."""
-    expect(body.get("object") == object_name, f"object is {body.get('object')!r}, not {object_name!r}")
+    expect(body.get("object") == object_name, f"object is {js(body.get('object'))}, not {js(object_name)}")
     check_id(body.get("id"), "id")
     check_created(body.get("created"), "created")
     check_id(body.get("model"), "model")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aitre.conform.checks._common import js
 from aitre.conform.failures import ContractViolation, Skipped, expect
 
 # Sampling settings that make a real model as repeatable as it gets; the reference server is anyway.
@@ -45,17 +46,17 @@ def judge_stop(
     """
     picked = pick_stop(baseline)
     if picked is None:
-        raise Skipped(f"not observable: the answer without stop has no word to stop at ({baseline[:60]!r})")
+        raise Skipped(f"not observable: the answer without stop has no word to stop at ({js(baseline[:60])})")
     stop, at = picked
     text, reason = ask(stop)
     if stop in text:
-        raise ContractViolation(f"{where} {text[:80]!r} contains the stop sequence {stop!r}")
+        raise ContractViolation(f"{where} {js(text[:80])} contains the stop sequence {js(stop)}")
     if text != baseline[:at]:
         raise Skipped(
-            f"not observable: with stop={stop!r} the answer {text[:60]!r} is not the answer without it "
-            f"({baseline[:60]!r}) cut at the stop, so it shows nothing about stop"
+            f"not observable: with stop={js(stop)} the answer {js(text[:60])} is not the answer without it "
+            f"({js(baseline[:60])}) cut at the stop, so it shows nothing about stop"
         )
-    expect(reason != "length", f"{where} ended at the stop sequence {stop!r} but finish_reason is 'length'")
+    expect(reason != "length", f"{where} ended at the stop sequence {js(stop)} but finish_reason is 'length'")
 
 
 def judge_limit(baseline_tokens: int | None, limit: int, used: int | None, reason: Any, where: str) -> None:
@@ -73,5 +74,5 @@ def judge_limit(baseline_tokens: int | None, limit: int, used: int | None, reaso
     expect(
         reason == "length",
         f"{where}: the answer was cut at {used} of its {baseline_tokens} tokens (limit {limit}) but "
-        f"finish_reason is {reason!r}, not 'length'",
+        f"finish_reason is {js(reason)}, not 'length'",
     )

@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     TRANSCRIPTIONS,
     TRANSLATIONS,
     is_number,
+    js,
     ok_json,
     shown,
 )
@@ -127,17 +128,17 @@ def _check_bare_text(text: str) -> None:
 def _check_webvtt(text: str) -> None:
     """WebVTT: `WEBVTT` first; every cue timing `[HH:]MM:SS.mmm --> [HH:]MM:SS.mmm` with start <= end."""
     text = text.lstrip("\ufeff")
-    expect(text.startswith("WEBVTT"), f"VTT body starts with {text[:20]!r}, not WEBVTT")
+    expect(text.startswith("WEBVTT"), f"VTT body starts with {js(text[:20])}, not WEBVTT")
     for line in text.replace("\r\n", "\n").split("\n"):
         if "-->" not in line:
             continue
         timing = VTT_TIMING.match(line.strip())
         if timing is None:
-            raise ContractViolation(f"VTT cue timing {line.strip()!r} is malformed")
+            raise ContractViolation(f"VTT cue timing {js(line.strip())} is malformed")
         parts = [int(part or 0) for part in timing.groups()]
         start = ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + parts[3]
         end = ((parts[4] * 60 + parts[5]) * 60 + parts[6]) * 1000 + parts[7]
-        expect(start <= end, f"VTT cue {line.strip()!r} ends before it starts")
+        expect(start <= end, f"VTT cue {js(line.strip())} ends before it starts")
 
 
 @check("audio", "transcription json", TRANSCRIPTIONS)
@@ -147,7 +148,7 @@ def transcription_json_has_text(ctx: CheckContext) -> None:
     The text of a silent clip may be empty; `usage`, `logprobs` and other extras are allowed.
     """
     body = ok_json(transcribe(ctx, None))
-    expect(isinstance(body.get("text"), str), f"text is {body.get('text')!r}")
+    expect(isinstance(body.get("text"), str), f"text is {js(body.get('text'))}")
 
 
 @check("audio", "transcription text", TRANSCRIPTIONS)
@@ -170,10 +171,10 @@ def transcription_srt_structure(ctx: CheckContext) -> None:
     blocks = [block for block in re.split(r"\n\s*\n", text) if block.strip()]
     for number, block in enumerate(blocks, start=1):
         lines = block.split("\n")
-        expect(lines[0].strip() == str(number), f"SRT block {number} starts with {lines[0]!r}, not {number}")
+        expect(lines[0].strip() == str(number), f"SRT block {number} starts with {js(lines[0])}, not {number}")
         timing = SRT_TIMING.match(lines[1].strip()) if len(lines) > 1 else None
         if timing is None:
-            raise ContractViolation(f"SRT block {number} has no `HH:MM:SS,mmm --> HH:MM:SS,mmm` line: {block[:60]!r}")
+            raise ContractViolation(f"SRT block {number} has no `HH:MM:SS,mmm --> HH:MM:SS,mmm` line: {js(block[:60])}")
         values = [int(part) for part in timing.groups()]
         start = ((values[0] * 60 + values[1]) * 60 + values[2]) * 1000 + values[3]
         end = ((values[4] * 60 + values[5]) * 60 + values[6]) * 1000 + values[7]
@@ -198,21 +199,21 @@ def transcription_verbose_json_segments(ctx: CheckContext) -> None:
     `segments` may be absent or empty for a silent clip; a 10 ms rounding margin on duration is allowed.
     """
     body = ok_json(transcribe(ctx, "verbose_json"))
-    expect(isinstance(body.get("language"), str), f"language is {body.get('language')!r}")
+    expect(isinstance(body.get("language"), str), f"language is {js(body.get('language'))}")
     duration: Any = body.get("duration")
-    expect(is_number(duration) and duration >= 0, f"duration is {duration!r}")
-    expect(isinstance(body.get("text"), str), f"text is {body.get('text')!r}")
+    expect(is_number(duration) and duration >= 0, f"duration is {js(duration)}")
+    expect(isinstance(body.get("text"), str), f"text is {js(body.get('text'))}")
     expect(not body.get("words"), "words are present although timestamp_granularities did not ask for them")
     previous = None
     for position, segment in enumerate(body.get("segments") or []):
         where = f"segments[{position}]"
         expect(isinstance(segment, dict), f"{where} is not an object")
         start, end, ident = segment.get("start"), segment.get("end"), segment.get("id")
-        expect(is_number(start) and is_number(end), f"{where} start/end are {start!r}/{end!r}")
+        expect(is_number(start) and is_number(end), f"{where} start/end are {js(start)}/{js(end)}")
         expect(start <= end, f"{where} ends ({end}) before it starts ({start})")
         expect(end <= duration + 0.01, f"{where} ends at {end}, after the clip's duration {duration}")
         ascends = previous is None or (isinstance(ident, int) and ident > previous)
-        expect(ascends, f"{where}.id {ident!r} does not ascend")
+        expect(ascends, f"{where}.id {js(ident)} does not ascend")
         previous = ident
 
 
@@ -223,7 +224,7 @@ def translation_json_has_text(ctx: CheckContext) -> None:
     The text of a silent clip may be empty.
     """
     body = ok_json(transcribe(ctx, None, TRANSLATIONS))
-    expect(isinstance(body.get("text"), str), f"text is {body.get('text')!r}")
+    expect(isinstance(body.get("text"), str), f"text is {js(body.get('text'))}")
 
 
 @check("audio", "translation", TRANSLATIONS)

@@ -10,6 +10,7 @@ from aitre.conform.checks._common import (
     base64_field,
     is_int,
     is_number,
+    js,
     json_type,
     model_with,
     ok_json,
@@ -59,7 +60,7 @@ def speech_sse_stream_events(ctx: CheckContext) -> None:
     usage = payloads[done[0]].get("usage")
     if isinstance(usage, dict):
         counts: list[Any] = [usage.get(name) for name in ("input_tokens", "output_tokens", "total_tokens")]
-        expect(all(is_int(count) and count >= 0 for count in counts), f"speech.audio.done usage is {usage!r}")
+        expect(all(is_int(count) and count >= 0 for count in counts), f"speech.audio.done usage is {js(usage)}")
         expect(counts[0] + counts[1] == counts[2],
                f"usage.total_tokens {counts[2]} is not input_tokens + output_tokens ({counts[0]} + {counts[1]})")
 
@@ -75,7 +76,7 @@ def speech_stream_format_audio_is_bytes(ctx: CheckContext) -> None:
     skip_if_refused(exchange, "stream_format audio")
     exchange.require_status(200)
     expect(exchange.content_type != "text/event-stream", "stream_format audio was answered with an event stream")
-    expect(looks_like("mp3", exchange.body), f"stream_format audio body starts with {exchange.body[:8]!r}, not MP3")
+    expect(looks_like("mp3", exchange.body), f"stream_format audio body starts with {js(exchange.body[:8])}, not MP3")
 
 
 def _whisper(model: str) -> bool:
@@ -113,8 +114,8 @@ def transcription_stream_events(ctx: CheckContext) -> None:
         deltas.append(delta)  # type: ignore[arg-type]  # expect() above checked it
     text = payloads[done[0]].get("text")
     expect(isinstance(text, str), f"transcript.text.done text is {json_type(text)}, not a string")
-    warn_unless(text == "".join(deltas), f"transcript.text.done text {text!r} is not the joined deltas "
-                f"{''.join(deltas)[:80]!r}")
+    warn_unless(text == "".join(deltas), f"transcript.text.done text {js(text)} is not the joined deltas "
+                f"{js(''.join(deltas)[:80])}")
 
 
 def _logprobs_model(name: str) -> bool:
@@ -145,10 +146,10 @@ def transcription_include_logprobs(ctx: CheckContext) -> None:
         expect(isinstance(entry, dict), f"{where} is {json_type(entry)}, not an object")
         expect(isinstance(entry.get("token"), str), f"{where}.token is {json_type(entry.get('token'))}")
         value: Any = entry.get("logprob")
-        expect(is_number(value) and value <= 0, f"{where}.logprob is {value!r}, not a number <= 0")
+        expect(is_number(value) and value <= 0, f"{where}.logprob is {js(value)}, not a number <= 0")
         raw = entry.get("bytes")
         expect(raw is None or (isinstance(raw, list) and all(is_int(b) and 0 <= b <= 255 for b in raw)),
-               f"{where}.bytes is {raw!r}, not a list of byte values")
+               f"{where}.bytes is {js(raw)}, not a list of byte values")
 
 
 def _timed(items: Any, name: str, duration: Any) -> int:
@@ -158,7 +159,7 @@ def _timed(items: Any, name: str, duration: Any) -> int:
         where = f"{name}[{position}]"
         expect(isinstance(item, dict), f"{where} is {json_type(item)}, not an object")
         start, end = item.get("start"), item.get("end")
-        expect(is_number(start) and is_number(end), f"{where} start/end are {start!r}/{end!r}")
+        expect(is_number(start) and is_number(end), f"{where} start/end are {js(start)}/{js(end)}")
         expect(0 <= start <= end, f"{where} runs from {start} to {end}")
         if is_number(duration):
             expect(end <= duration + ROUNDING, f"{where} ends at {end}, after the clip's duration {duration}")

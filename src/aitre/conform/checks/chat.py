@@ -17,6 +17,7 @@ from aitre.conform.checks._common import (
     check_usage,
     is_int,
     is_number,
+    js,
     json_type,
     ok_json,
     skip_if_refused,
@@ -54,16 +55,16 @@ def chat_completion_fields(ctx: CheckContext) -> None:
     for position, choice in enumerate(choices):
         message: Any = choice.get("message")
         expect(isinstance(message, dict), f"choices[{position}].message is not an object")
-        expect(message.get("role") == "assistant", f"choices[{position}].message.role is {message.get('role')!r}")
+        expect(message.get("role") == "assistant", f"choices[{position}].message.role is {js(message.get('role'))}")
         content = message.get("content")
-        expect(content is None or isinstance(content, str), f"choices[{position}].message.content is {content!r}")
+        expect(content is None or isinstance(content, str), f"choices[{position}].message.content is {js(content)}")
         if content is None:
             expect(
                 message.get("tool_calls") or message.get("refusal") or message.get("audio"),
                 f"choices[{position}].message.content is null without tool_calls, refusal or audio",
             )
         reason = choice.get("finish_reason")
-        expect(reason in FINISH_REASONS, f"choices[{position}].finish_reason is {reason!r}")
+        expect(reason in FINISH_REASONS, f"choices[{position}].finish_reason is {js(reason)}")
         expect(choice.get("logprobs") is None, f"choices[{position}].logprobs is set although not requested")
 
 
@@ -78,7 +79,7 @@ def chat_n_choices_in_order(ctx: CheckContext) -> None:
     choices = choices_of(ok_json(exchange))
     expect(len(choices) == ctx.limits.max_choices, f"{len(choices)} choices for n={ctx.limits.max_choices}")
     for position, choice in enumerate(choices):
-        expect(choice.get("index") == position, f"choices[{position}].index is {choice.get('index')!r}")
+        expect(choice.get("index") == position, f"choices[{position}].index is {js(choice.get('index'))}")
 
 
 def long_chat(ctx: CheckContext, limit: int | None = None, *, name: str = "max_tokens") -> dict[str, Any]:
@@ -110,7 +111,7 @@ def chat_max_tokens_respected(ctx: CheckContext) -> None:
     if choice.get("finish_reason") != "length" and used == limit:
         expect(
             choice.get("finish_reason") in ("stop", "length", "content_filter"),
-            f"finish_reason {choice.get('finish_reason')!r} with the token limit used up",
+            f"finish_reason {js(choice.get('finish_reason'))} with the token limit used up",
         )
 
 
@@ -179,7 +180,7 @@ def chat_logprobs_sizes(ctx: CheckContext) -> None:
     usage: Any = body.get("usage") if isinstance(body.get("usage"), dict) else {}
     for position, choice in enumerate(choices_of(body)):
         logprobs: Any = choice.get("logprobs")
-        expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {logprobs!r} although requested")
+        expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {js(logprobs)} although requested")
         content = logprobs.get("content")
         expect(isinstance(content, list), f"choices[{position}].logprobs.content is not an array")
         text = (choice.get("message") or {}).get("content") or ""
@@ -194,10 +195,10 @@ def chat_logprobs_sizes(ctx: CheckContext) -> None:
             expect(isinstance(token, dict) and isinstance(token.get("token"), str), f"{where}.token is missing")
             expect(
                 is_number(token.get("logprob")) and token["logprob"] <= 0,
-                f"{where}.logprob is {token.get('logprob')!r}",
+                f"{where}.logprob is {js(token.get('logprob'))}",
             )
             top = token.get("top_logprobs")
-            expect(isinstance(top, list) and len(top) <= 2, f"{where}.top_logprobs has {top!r} (at most 2 expected)")
+            expect(isinstance(top, list) and len(top) <= 2, f"{where}.top_logprobs has {js(top)} (at most 2 expected)")
 
 
 @check("chat", "usage", CHAT)
@@ -215,22 +216,22 @@ def chat_usage_adds_up(ctx: CheckContext) -> None:
 
 def _tool_calls(choice: dict[str, Any], where: str) -> list[dict[str, Any]]:
     calls = (choice.get("message") or {}).get("tool_calls")
-    expect(isinstance(calls, list) and calls, f"{where}.message.tool_calls is {calls!r}, expected tool calls")
+    expect(isinstance(calls, list) and calls, f"{where}.message.tool_calls is {js(calls)}, expected tool calls")
     ids: set[str] = set()
     for position, call in enumerate(calls):  # type: ignore[arg-type]  # expect() above checked it
         at = f"{where}.message.tool_calls[{position}]"
         expect(isinstance(call, dict) and call.get("type") == "function", f"{at}.type is not 'function'")
         check_id(call.get("id"), f"{at}.id")
-        expect(call["id"] not in ids, f"{at}.id {call['id']!r} repeats an earlier call's id")
+        expect(call["id"] not in ids, f"{at}.id {js(call['id'])} repeats an earlier call's id")
         ids.add(call["id"])
         function = call.get("function") or {}
-        expect(function.get("name") == "get_weather", f"{at}.function.name is {function.get('name')!r}")
+        expect(function.get("name") == "get_weather", f"{at}.function.name is {js(function.get('name'))}")
         arguments: Any = function.get("arguments")
         expect(isinstance(arguments, str), f"{at}.function.arguments is {json_type(arguments)}, not a JSON string")
         try:
             parsed = json.loads(arguments)
         except ValueError:
-            raise ContractViolation(f"{at}.function.arguments is not valid JSON: {arguments[:80]!r}") from None
+            raise ContractViolation(f"{at}.function.arguments is not valid JSON: {js(arguments[:80])}") from None
         expect(isinstance(parsed, dict), f"{at}.function.arguments is JSON but not an object")
     return calls  # type: ignore[return-value]  # expect() above checked the shape
 
@@ -246,7 +247,7 @@ def chat_tool_choice_required(ctx: CheckContext) -> None:
     for position, choice in enumerate(choices_of(ok_json(ctx.send(CHAT, json_body=body)))):
         _tool_calls(choice, f"choices[{position}]")
         reason = choice.get("finish_reason")
-        expect(reason == "tool_calls", f"choices[{position}].finish_reason is {reason!r}, not 'tool_calls'")
+        expect(reason == "tool_calls", f"choices[{position}].finish_reason is {js(reason)}, not 'tool_calls'")
 
 
 @check("chat", "tool calls", CHAT)
@@ -260,7 +261,7 @@ def chat_named_tool_choice(ctx: CheckContext) -> None:
     for position, choice in enumerate(choices_of(ok_json(ctx.send(CHAT, json_body=body)))):
         _tool_calls(choice, f"choices[{position}]")
         reason = choice.get("finish_reason")
-        expect(reason in ("tool_calls", "stop"), f"choices[{position}].finish_reason is {reason!r}")
+        expect(reason in ("tool_calls", "stop"), f"choices[{position}].finish_reason is {js(reason)}")
 
 
 @check("chat", "json mode", CHAT)
@@ -279,9 +280,9 @@ def chat_json_object_mode(ctx: CheckContext) -> None:
         if choice.get("finish_reason") == "length":
             raise Skipped("the JSON answer was cut by max_tokens")
         content: Any = (choice.get("message") or {}).get("content")
-        expect(isinstance(content, str), f"choices[{position}].message.content is {content!r}")
+        expect(isinstance(content, str), f"choices[{position}].message.content is {js(content)}")
         try:
             parsed = json.loads(content)
         except ValueError:
-            raise ContractViolation(f"choices[{position}] content is not JSON: {content[:80]!r}") from None
+            raise ContractViolation(f"choices[{position}] content is not JSON: {js(content[:80])}") from None
         expect(isinstance(parsed, dict), f"choices[{position}] content is JSON but not an object")

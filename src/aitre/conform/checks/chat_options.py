@@ -12,6 +12,7 @@ from aitre.conform.checks._common import (
     chat_body,
     check_created,
     check_id,
+    js,
     json_type,
     ok_json,
     skip_if_refused,
@@ -96,7 +97,7 @@ def chat_forced_function_call(ctx: CheckContext) -> None:
             raise ContractViolation(f"{where} answers the deprecated function_call with tool_calls; a client of "
                                     "`functions` reads message.function_call and finds none")
         expect(isinstance(call, dict), f"{where}.message.function_call is {json_type(call)}, not an object")
-        expect(call.get("name") == "get_weather", f"{where}.message.function_call.name is {call.get('name')!r}")
+        expect(call.get("name") == "get_weather", f"{where}.message.function_call.name is {js(call.get('name'))}")
         arguments: Any = call.get("arguments")
         expect(isinstance(arguments, str),
                f"{where}.message.function_call.arguments is {json_type(arguments)}, not a JSON string")
@@ -104,10 +105,10 @@ def chat_forced_function_call(ctx: CheckContext) -> None:
             parsed = json.loads(arguments)
         except ValueError:
             raise ContractViolation(
-                f"{where}.message.function_call.arguments is not JSON: {arguments[:80]!r}") from None
+                f"{where}.message.function_call.arguments is not JSON: {js(arguments[:80])}") from None
         expect(isinstance(parsed, dict), f"{where}.message.function_call.arguments is JSON but not an object")
         expect(reason in ("function_call", "stop"),
-               f"{where}.finish_reason is {reason!r} for a forced function call (expected 'function_call' or 'stop')")
+               f"{where}.finish_reason is {js(reason)} for a forced function call (expected 'function_call' or 'stop')")
 
 
 def _audio_chat(ctx: CheckContext, **extra: Any) -> Any:
@@ -134,7 +135,7 @@ def chat_audio_output(ctx: CheckContext) -> None:
         check_id(audio.get("id"), f"{where}.id")
         data = base64_field(audio.get("data"), f"{where}.data")
         expect(data.startswith(b"RIFF") and data[8:12] == b"WAVE",
-               f"{where}.data is not a WAV file (starts {data[:12]!r}) although format wav was asked for")
+               f"{where}.data is not a WAV file (starts {js(data[:12])}) although format wav was asked for")
         check_created(audio.get("expires_at"), f"{where}.expires_at")
         transcript = audio.get("transcript")
         expect(isinstance(transcript, str), f"{where}.transcript is {json_type(transcript)}, not a string")

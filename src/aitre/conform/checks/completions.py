@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     check_token_limit,
     check_usage,
     is_int,
+    js,
     json_type,
     ok_json,
     skip_if_refused,
@@ -34,7 +35,7 @@ def choices_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     expect(isinstance(choices, list), f"choices is {json_type(choices)}, not an array")
     for position, choice in enumerate(choices):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(choice, dict), f"choices[{position}] is not an object")
-        expect(isinstance(choice.get("text"), str), f"choices[{position}].text is {choice.get('text')!r}")
+        expect(isinstance(choice.get("text"), str), f"choices[{position}].text is {js(choice.get('text'))}")
     return choices  # type: ignore[return-value]  # expect() above checked the shape
 
 
@@ -55,7 +56,7 @@ def completion_fields(ctx: CheckContext) -> None:
     expect(len(choices) == 1, f"{len(choices)} choices for one prompt without n")
     for position, choice in enumerate(choices):
         reason = choice.get("finish_reason")
-        expect(reason in COMPLETION_FINISH_REASONS, f"choices[{position}].finish_reason is {reason!r}")
+        expect(reason in COMPLETION_FINISH_REASONS, f"choices[{position}].finish_reason is {js(reason)}")
         expect(choice.get("logprobs") is None, f"choices[{position}].logprobs is set although not requested")
 
 
@@ -71,7 +72,7 @@ def completion_choices_are_n_per_prompt(ctx: CheckContext) -> None:
     choices = choices_of(ok_json(exchange))
     expect(len(choices) == 2 * n, f"{len(choices)} choices for 2 prompts x n={n}")
     for position, choice in enumerate(choices):
-        expect(choice.get("index") == position, f"choices[{position}].index is {choice.get('index')!r}")
+        expect(choice.get("index") == position, f"choices[{position}].index is {js(choice.get('index'))}")
 
 
 @check("completions", "echo", COMPLETIONS)
@@ -85,7 +86,7 @@ def completion_echo_prefixes_prompt(ctx: CheckContext) -> None:
     skip_if_refused(exchange, "echo")
     for position, choice in enumerate(choices_of(ok_json(exchange))):
         text = choice["text"]
-        expect(text.startswith(prompt), f"choices[{position}].text {text[:60]!r} does not start with the prompt")
+        expect(text.startswith(prompt), f"choices[{position}].text {js(text[:60])} does not start with the prompt")
 
 
 @check("completions", "logprobs", COMPLETIONS)
@@ -99,7 +100,7 @@ def completion_logprobs_sizes(ctx: CheckContext) -> None:
     skip_if_refused(exchange, "logprobs")
     for position, choice in enumerate(choices_of(ok_json(exchange))):
         logprobs: Any = choice.get("logprobs")
-        expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {logprobs!r} although requested")
+        expect(isinstance(logprobs, dict), f"choices[{position}].logprobs is {js(logprobs)} although requested")
         tokens = logprobs.get("tokens")
         expect(isinstance(tokens, list), f"choices[{position}].logprobs.tokens is not an array")
         expect(not choice["text"] or tokens, f"choices[{position}] has text but no tokens")
@@ -109,13 +110,13 @@ def completion_logprobs_sizes(ctx: CheckContext) -> None:
                 continue
             expect(
                 isinstance(values, list) and len(values) == len(tokens),
-                f"choices[{position}].logprobs.{name} has {len(values) if isinstance(values, list) else values!r} "
+                f"choices[{position}].logprobs.{name} has {js(len(values) if isinstance(values, list) else values)} "
                 f"entries for {len(tokens)} tokens",
             )
         for token_position, top in enumerate(logprobs.get("top_logprobs") or []):
             expect(
                 top is None or (isinstance(top, dict) and len(top) <= 3),
-                f"choices[{position}].logprobs.top_logprobs[{token_position}] has {top!r} (at most 3 expected)",
+                f"choices[{position}].logprobs.top_logprobs[{token_position}] has {js(top)} (at most 3 expected)",
             )
 
 
@@ -189,7 +190,7 @@ def completion_logprobs_count(ctx: CheckContext) -> None:
     for position, choice in enumerate(choices_of(ok_json(exchange))):
         logprobs: Any = choice.get("logprobs")
         top: Any = logprobs.get("top_logprobs") if isinstance(logprobs, dict) else None
-        expect(isinstance(top, list), f"choices[{position}].logprobs.top_logprobs is {top!r} with logprobs={k}")
+        expect(isinstance(top, list), f"choices[{position}].logprobs.top_logprobs is {js(top)} with logprobs={k}")
         expect(not choice["text"] or top, f"choices[{position}] has text but no top_logprobs")
         for token_position, entry in enumerate(top):
             size = len(entry) if isinstance(entry, dict) else None

@@ -9,6 +9,7 @@ from aitre.conform.checks._common import (
     base64_field,
     check_usage,
     is_number,
+    js,
     json_type,
     ok_json,
     skip_if_refused,
@@ -28,15 +29,15 @@ def embed(ctx: CheckContext, **extra: Any) -> dict[str, Any]:
 
 
 def data_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
-    expect(body.get("object") == "list", f"object is {body.get('object')!r}, not 'list'")
+    expect(body.get("object") == "list", f"object is {js(body.get('object'))}, not 'list'")
     data = body.get("data")
     expect(isinstance(data, list), f"data is {json_type(data)}, not an array")
     expect(len(data) == count, f"{len(data)} embeddings for {count} inputs",  # type: ignore[arg-type]  # expect() above checked it
            cause="embeddings answers do not hold one vector per input")
     for position, item in enumerate(data):  # type: ignore[arg-type]  # expect() above checked it
         expect(isinstance(item, dict), f"data[{position}] is not an object")
-        expect(item.get("object") == "embedding", f"data[{position}].object is {item.get('object')!r}")
-        expect(item.get("index") == position, f"data[{position}].index is {item.get('index')!r}")
+        expect(item.get("object") == "embedding", f"data[{position}].object is {js(item.get('object'))}")
+        expect(item.get("index") == position, f"data[{position}].index is {js(item.get('index'))}")
     return data  # type: ignore[return-value]  # expect() above checked the shape
 
 

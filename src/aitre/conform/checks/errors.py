@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     error_cause,
     error_problem_for,
     error_shape_problem,
+    js,
     require_client_error,
     require_error,
 )
@@ -78,7 +79,7 @@ def missing_required_field_is_4xx(ctx: CheckContext) -> None:
     del body["messages"]
     error = require_client_error(ctx.send(CHAT, json_body=body), "a chat request without messages")
     param = error.get("param")
-    expect(param is None or "messages" in param, f"error.param is {param!r} for a missing `messages`")
+    expect(param is None or "messages" in param, f"error.param is {js(param)} for a missing `messages`")
 
 
 @check("errors", "invalid input", CHAT)
@@ -91,7 +92,7 @@ def out_of_range_values_are_4xx(ctx: CheckContext) -> None:
         exchange = ctx.send(CHAT, json_body=chat_body(ctx, **{field: value}))  # type: ignore[arg-type]  # never `content`
         error = require_client_error(exchange, f"{field}={value}")
         param = error.get("param")
-        expect(param is None or field in param, f"error.param is {param!r} for an invalid `{field}`")
+        expect(param is None or field in param, f"error.param is {js(param)} for an invalid `{field}`")
 
 
 @check("errors", "invalid input", CHAT, EMBEDDINGS)

@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     IMAGES,
     base64_field,
     check_created,
+    js,
     json_type,
     ok_json,
     require_client_error,
@@ -65,9 +66,9 @@ def images_of(body: dict[str, Any], count: int) -> list[dict[str, Any]]:
 def _check_url_items(items: list[dict[str, Any]]) -> None:
     for position, item in enumerate(items):
         url: Any = item.get("url")
-        expect(isinstance(url, str), f"data[{position}].url is {url!r} for response_format url")
+        expect(isinstance(url, str), f"data[{position}].url is {js(url)} for response_format url")
         parsed = urlparse(url)
-        expect(parsed.scheme in ("http", "https") and parsed.netloc, f"data[{position}].url {url!r} is not absolute")
+        expect(parsed.scheme in ("http", "https") and parsed.netloc, f"data[{position}].url {js(url)} is not absolute")
         expect(item.get("b64_json") is None, f"data[{position}] has b64_json although url was asked for")
 
 

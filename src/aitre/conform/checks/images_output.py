@@ -9,6 +9,7 @@ from aitre.conform.checks._common import (
     IMAGE_VARIATIONS,
     IMAGES,
     base64_field,
+    js,
     model_with,
     ok_json,
     skip_if_model_unknown,
@@ -62,7 +63,7 @@ def _judge_size(exchange: Exchange, size: str) -> None:
     _, raw = _first_picture(exchange, f"size {size}")
     dimensions = image_dimensions(raw)
     if dimensions is None:
-        raise Skipped(f"not observable: the picture ({raw[:8]!r}) has no width and height this check can read")
+        raise Skipped(f"not observable: the picture ({js(raw[:8])}) has no width and height this check can read")
     width, height = dimensions
     expect(f"{width}x{height}" == size, f"data[0] is {width}x{height} pixels, but size {size} was asked for")
 
@@ -126,9 +127,9 @@ def _judge_formats(ctx: CheckContext, operation: str, formats: tuple[str, ...]) 
         except Skipped:
             continue
         kind = image_kind(raw)
-        expect(kind == wanted, f"output_format {wanted} gave a picture that decodes to {kind or raw[:8]!r}")
+        expect(kind == wanted, f"output_format {wanted} gave a picture that decodes to {js(kind or raw[:8])}")
         named = body.get("output_format")
-        expect(named in (None, wanted), f"the answer's output_format is {named!r} for a {wanted} picture")
+        expect(named in (None, wanted), f"the answer's output_format is {js(named)} for a {wanted} picture")
         judged += 1
     if not judged:
         raise Skipped(f"the server refused output_format {' and '.join(formats)} for {model}")
@@ -167,7 +168,7 @@ def _judge_gif(ctx: CheckContext, operation: str) -> None:
     skip_if_model_unknown(exchange, model)
     _, raw = _first_picture(exchange, f"output_format gif with frame_count {GIF_FRAMES}")
     kind = image_kind(raw)
-    expect(kind == "gif", f"output_format gif gave a picture that decodes to {kind or raw[:8]!r}")
+    expect(kind == "gif", f"output_format gif gave a picture that decodes to {js(kind or raw[:8])}")
     frames = gif_frames(raw)
     expect(frames is not None, "the GIF's blocks cannot be walked to its end (a truncated or malformed file)")
     expect(frames == GIF_FRAMES, f"the GIF has {frames} frame(s), but frame_count {GIF_FRAMES} was asked for")

@@ -9,6 +9,7 @@ from aitre.conform.checks._common import (
     IMAGES,
     base64_field,
     is_int,
+    js,
     model_with,
     skip_if_model_unknown,
     skip_if_refused,
@@ -60,12 +61,12 @@ def _judge_events(ctx: CheckContext, operation: str) -> None:
             continue
         raw = base64_field(payload.get("b64_json"), f"event #{position} b64_json")
         kind = image_kind(raw)
-        expect(kind in ("png", "jpeg", "webp"), f"event #{position} b64_json decodes to {raw[:8]!r}, not a picture")
+        expect(kind in ("png", "jpeg", "webp"), f"event #{position} b64_json decodes to {js(raw[:8])}, not a picture")
         named = payload.get("output_format")
-        expect(named in (None, kind), f"event #{position} says output_format {named!r} for a {kind} picture")
+        expect(named in (None, kind), f"event #{position} says output_format {js(named)} for a {kind} picture")
         if payload["type"].endswith("partial_image"):
             index: Any = payload.get("partial_image_index")
-            expect(is_int(index) and index >= 0, f"event #{position} partial_image_index is {index!r}")
+            expect(is_int(index) and index >= 0, f"event #{position} partial_image_index is {js(index)}")
 
 
 @check("images", "stream", IMAGES)

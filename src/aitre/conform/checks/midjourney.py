@@ -16,6 +16,7 @@ from aitre.conform.checks._common import (
     MJ_LIST,
     MJ_SEED,
     is_int,
+    js,
     json_type,
     ok_json,
     require_error,
@@ -54,12 +55,12 @@ def accepted(exchange: Exchange) -> tuple[str, int]:
     answer fails."""
     answer = ok_json(exchange)
     code = answer.get("code")
-    expect(is_int(code), f"submit answer code is {code!r}, not an integer")
-    expect(isinstance(answer.get("description"), str), f"submit answer description is {answer.get('description')!r}")
+    expect(is_int(code), f"submit answer code is {js(code)}, not an integer")
+    expect(isinstance(answer.get("description"), str), f"submit answer description is {js(answer.get('description'))}")
     if code not in ACCEPTED_CODES:
         raise Skipped(f"the relay refused the submission: code {code} ({answer.get('description')})")
     result = answer.get("result")
-    expect(isinstance(result, str) and result, f"code {code} but result is {result!r}, not a task id")
+    expect(isinstance(result, str) and result, f"code {code} but result is {js(result)}, not a task id")
     return result, code  # type: ignore[return-value]  # expect() above checked the shape
 
 
@@ -70,20 +71,20 @@ def submit(ctx: CheckContext, operation: str, body: dict[str, Any]) -> str:
 
 def check_snapshot(task: dict[str, Any], task_id: str, where: str, *, picture: bool = True) -> None:
     """One fetched state of a task; `picture` False for kinds that end without one (shorten, describe)."""
-    expect(task.get("id") == task_id, f"{where}: id is {task.get('id')!r}, fetched {task_id!r}")
+    expect(task.get("id") == task_id, f"{where}: id is {js(task.get('id'))}, fetched {js(task_id)}")
     status = task.get("status")
-    expect(status in STATUSES, f"{where}: status {status!r} is not in the enum")
+    expect(status in STATUSES, f"{where}: status {js(status)} is not in the enum")
     progress = task.get("progress")
     well_formed = progress is None or (isinstance(progress, str) and PROGRESS.match(progress))
-    expect(well_formed, f"{where}: progress {progress!r} is not `N%`")
+    expect(well_formed, f"{where}: progress {js(progress)} is not `N%`")
     times = [(name, task.get(name)) for name in ("submitTime", "startTime", "finishTime")]
     set_times = [(name, value) for name, value in times if value]
     for name, value in set_times:
-        expect(is_int(value) and value > 10**11, f"{where}: {name} = {value!r} is not Unix milliseconds")
+        expect(is_int(value) and value > 10**11, f"{where}: {name} = {js(value)} is not Unix milliseconds")
     for (first, a), (second, b) in itertools.pairwise(set_times):
         expect(a <= b, f"{where}: {first} {a} is after {second} {b}")
     if status == "SUCCESS":
-        expect(progress == "100%", f"{where}: SUCCESS with progress {progress!r}")
+        expect(progress == "100%", f"{where}: SUCCESS with progress {js(progress)}")
         expect(task.get("finishTime"), f"{where}: SUCCESS without finishTime")
         if picture:
             expect(isinstance(task.get("imageUrl"), str) and task["imageUrl"], f"{where}: SUCCESS without imageUrl")
@@ -111,7 +112,7 @@ def poll(ctx: CheckContext, task_id: str, *, picture: bool = True) -> TaskRun:
         time.sleep(delay)
         delay = min(delay * 1.5, limits.mj_poll_interval)
     raise ContractViolation(
-        f"task {task_id} still {run.final.get('status')!r} after {len(run.snapshots)} fetches "
+        f"task {task_id} still {js(run.final.get('status'))} after {len(run.snapshots)} fetches "
         f"and {time.monotonic() - started:.0f} s"
     )
 
@@ -136,7 +137,7 @@ def _press_a_button(ctx: CheckContext) -> TaskRun:
     button = next((b for b in buttons if "upsample" in b["customId"]), buttons[0])
     body = {"taskId": source["id"], "customId": button["customId"], "state": UPSCALE_STATE}
     new_id = submit(ctx, MJ_ACTION, body)
-    expect(new_id != source["id"], f"the action returned the source task's own id {new_id!r}")
+    expect(new_id != source["id"], f"the action returned the source task's own id {js(new_id)}")
     return poll(ctx, new_id)
 
 
@@ -157,7 +158,7 @@ def mj_task_reaches_terminal_state(ctx: CheckContext) -> None:
     Unset timestamps may be 0 or null; a relay that has not polled upstream yet may report status "".
     """
     final = imagine(ctx).final
-    expect(final.get("action") in (None, "", "IMAGINE"), f"the imagine task has action {final.get('action')!r}")
+    expect(final.get("action") in (None, "", "IMAGINE"), f"the imagine task has action {js(final.get('action'))}")
 
 
 @check("midjourney", "action", MJ_IMAGINE, MJ_FETCH, MJ_ACTION)
@@ -228,11 +229,11 @@ def mj_image_seed_of_finished_task(ctx: CheckContext) -> None:
         raise Skipped(f"the imagine task ended {source.get('status')}, so it has no seed")
     answer = ok_json(ctx.send(MJ_SEED, path=f"/mj/task/{source['id']}/image-seed"))
     code = answer.get("code")
-    expect(is_int(code), f"image-seed code is {code!r}, not an integer")
+    expect(is_int(code), f"image-seed code is {js(code)}, not an integer")
     if code != 1:
         raise Skipped(f"the relay gives no seed: code {code} ({answer.get('description')})")
     seed = answer.get("result")
-    expect(isinstance(seed, str) and seed, f"image-seed code 1 with result {seed!r}")
+    expect(isinstance(seed, str) and seed, f"image-seed code 1 with result {js(seed)}")
 
 
 MODE_PREFIXES = ("/mj-fast", "/mj-turbo", "/mj-relax")
@@ -257,6 +258,6 @@ def mj_mode_prefixes_route_alike(ctx: CheckContext) -> None:
         if code not in ACCEPTED_CODES:
             raise Skipped(f"{prefix}: the relay refused the submission: code {code}")
         task_id = answer.get("result")
-        expect(isinstance(task_id, str) and task_id, f"{prefix}: code {code} but result is {task_id!r}")
+        expect(isinstance(task_id, str) and task_id, f"{prefix}: code {code} but result is {js(task_id)}")
         task = ok_json(ctx.send(MJ_FETCH, path=f"{prefix}/mj/task/{task_id}/fetch"))
-        expect(task.get("id") == task_id, f"{prefix}: fetched task id is {task.get('id')!r}, not {task_id!r}")
+        expect(task.get("id") == task_id, f"{prefix}: fetched task id is {js(task.get('id'))}, not {js(task_id)}")

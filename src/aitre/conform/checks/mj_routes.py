@@ -22,6 +22,7 @@ from aitre.conform.checks._common import (
     MJ_SIMPLE_CHANGE,
     MJ_UPLOAD,
     is_int,
+    js,
     json_type,
     ok_json,
     require_error,
@@ -69,15 +70,15 @@ def judge_state(*seen: tuple[dict[str, Any], tuple[str, ...], str]) -> None:
     """
     for final, sent, where in seen:
         got = final.get("state")
-        expect(got in (None, "", *sent), f"{where}: state is {got!r}, not the {sent[0]!r} that was sent")
+        expect(got in (None, "", *sent), f"{where}: state is {js(got)}, not the {js(sent[0])} that was sent")
     for final, sent, where in seen:
         got = final.get("state")
-        warn_unless(got, f"{where}: the task does not carry back its state {sent[0]!r} (state is {got!r})")
+        warn_unless(got, f"{where}: the task does not carry back its state {js(sent[0])} (state is {js(got)})")
 
 
 def judge_action(final: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
     action = final.get("action")
-    expect(action in (None, "", *allowed), f"{where} has action {action!r}, not {' or '.join(allowed)}")
+    expect(action in (None, "", *allowed), f"{where} has action {js(action)}, not {' or '.join(allowed)}")
 
 
 @dataclass
@@ -147,7 +148,7 @@ def mj_blend_dimensions_honoured(ctx: CheckContext) -> None:
         raise Skipped(f"not observable: the blend task ended {final.get('status')}, without a picture")
     url, base = final.get("imageUrl"), ctx.client.base_url
     if not isinstance(url, str) or not url.startswith(base + "/"):
-        raise Skipped(f"not observable: imageUrl {str(url)[:80]!r} is not under the server's base URL")
+        raise Skipped(f"not observable: imageUrl {js(str(url)[:80])} is not under the server's base URL")
     picture = ctx.send(f"GET {urlsplit(url).path}", path=url[len(base):])
     size = _picture_size(picture.body) if picture.status == 200 else None
     if size is None or not all(size):
@@ -167,9 +168,9 @@ def _judge_refusal(exchange: Exchange, what: str) -> None:
         return
     answer = ok_json(exchange)
     code = answer.get("code")
-    expect(is_int(code), f"{what}: the answer's code is {code!r}, not an integer")
+    expect(is_int(code), f"{what}: the answer's code is {js(code)}, not an integer")
     expect(code not in ACCEPTED_CODES,
-           f"{what} was accepted (code {code}, task {answer.get('result')!r}); blend takes 2 to 5 pictures")
+           f"{what} was accepted (code {code}, task {js(answer.get('result'))}); blend takes 2 to 5 pictures")
 
 
 @check("midjourney", "blend count", MJ_BLEND)
@@ -198,7 +199,8 @@ def mj_describe_lifecycle(ctx: CheckContext) -> None:
     if final.get("status") == "SUCCESS":
         prompts = [final.get(name) for name in ("prompt", "promptEn")]
         expect(any(isinstance(text, str) and text.strip() for text in prompts),
-               f"a successful describe task has no suggested prompts: prompt {prompts[0]!r}, promptEn {prompts[1]!r}")
+               f"a successful describe task has no suggested prompts: prompt {js(prompts[0])}, "
+               f"promptEn {js(prompts[1])}")
     judge_state((final, (done.state,), "the describe task"))
 
 
@@ -289,7 +291,7 @@ def mj_modal_continues_waiting_task(ctx: CheckContext) -> None:
     check_snapshot(waiting, waiting_id, "the task after the dialog button", picture=False)
     if waiting.get("status") != "MODAL":
         raise Skipped(f"not observable: after the dialog button (code {code}) the task is "
-                      f"{waiting.get('status')!r}, not waiting in MODAL")
+                      f"{js(waiting.get('status'))}, not waiting in MODAL")
     prompt, modal_state = "a red scarf around the cube --zoom 2", tag("modal")
     body = {"taskId": waiting_id, "prompt": prompt, "state": modal_state}
     if "Inpaint" in dialog[0]:
@@ -299,7 +301,7 @@ def mj_modal_continues_waiting_task(ctx: CheckContext) -> None:
     judge_state((final, (modal_state, action_state), "the task after modal"))
     shown = [final.get(name) for name in ("prompt", "promptEn")] + [(final.get("properties") or {}).get("finalPrompt")]
     warn_unless(any(isinstance(text, str) and "red scarf" in text for text in shown),
-                f"after modal with prompt {prompt!r} the task shows prompt {shown[0]!r}, promptEn {shown[1]!r}")
+                f"after modal with prompt {js(prompt)} the task shows prompt {js(shown[0])}, promptEn {js(shown[1])}")
 
 
 @check("midjourney", "upload", MJ_UPLOAD)
@@ -311,7 +313,7 @@ def mj_upload_one_link_per_picture(ctx: CheckContext) -> None:
     """
     answer = ok_json(ctx.send(MJ_UPLOAD, json_body={"base64Array": [data_url(), data_url((30, 200, 30, 255))]}))
     code = answer.get("code")
-    expect(is_int(code), f"upload answer code is {code!r}, not an integer")
+    expect(is_int(code), f"upload answer code is {js(code)}, not an integer")
     if code != 1:
         raise Skipped(f"the relay refused the upload: code {code} ({answer.get('description')})")
     links = answer.get("result")
@@ -320,7 +322,7 @@ def mj_upload_one_link_per_picture(ctx: CheckContext) -> None:
     for position, link in enumerate(links):  # type: ignore[arg-type]  # expect() above checked it
         parts = urlsplit(link) if isinstance(link, str) else None
         expect(parts is not None and parts.scheme in ("http", "https") and parts.netloc,
-               f"result[{position}] is {link!r}, not an absolute http(s) link")
+               f"result[{position}] is {js(link)}, not an absolute http(s) link")
 
 
 @check("midjourney", "reference pictures", MJ_IMAGINE, MJ_FETCH)

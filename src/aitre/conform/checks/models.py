@@ -11,6 +11,7 @@ from aitre.conform.checks._common import (
     MODELS,
     check_id,
     is_int,
+    js,
     json_type,
     ok_json,
     require_error,
@@ -26,7 +27,7 @@ RETRIEVE_SAMPLE = 3
 def model_list(ctx: CheckContext) -> list[dict[str, Any]]:
     """The `data` of GET /v1/models (shared with discovery's request when possible)."""
     body = ok_json(ctx.send_shared("models:list", MODELS))
-    expect(body.get("object") == "list", f"object is {body.get('object')!r}, not 'list'")
+    expect(body.get("object") == "list", f"object is {js(body.get('object'))}, not 'list'")
     data = body.get("data")
     expect(isinstance(data, list), f"data is {json_type(data)}, not an array")
     return data  # type: ignore[return-value]  # expect() above checked the shape
@@ -43,12 +44,12 @@ def model_list_is_well_formed(ctx: CheckContext) -> None:
     for position, item in enumerate(model_list(ctx)):
         where = f"data[{position}]"
         expect(isinstance(item, dict), f"{where} is not an object")
-        expect(item.get("object") == "model", f"{where}.object is {item.get('object')!r}, not 'model'")
+        expect(item.get("object") == "model", f"{where}.object is {js(item.get('object'))}, not 'model'")
         check_id(item.get("id"), f"{where}.id")
-        expect(item["id"] not in seen, f"{where}.id {item['id']!r} is listed twice")
+        expect(item["id"] not in seen, f"{where}.id {js(item['id'])} is listed twice")
         seen.add(item["id"])
-        expect(is_int(item.get("created")), f"{where}.created is {item.get('created')!r}, not an integer")
-        expect(isinstance(item.get("owned_by"), str), f"{where}.owned_by is {item.get('owned_by')!r}")
+        expect(is_int(item.get("created")), f"{where}.created is {js(item.get('created'))}, not an integer")
+        expect(isinstance(item.get("owned_by"), str), f"{where}.owned_by is {js(item.get('owned_by'))}")
 
 
 @check("models", "retrieve", MODELS, MODEL)
@@ -66,7 +67,7 @@ def model_retrieve_matches_list(ctx: CheckContext) -> None:
         for name in ("id", "object", "created", "owned_by"):
             expect(
                 got.get(name) == item.get(name),
-                f"retrieve {item['id']!r}: {name} is {got.get(name)!r}, the list says {item.get(name)!r}",
+                f"retrieve {js(item['id'])}: {name} is {js(got.get(name))}, the list says {js(item.get(name))}",
             )
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import json
 
-from aitre.conform.checks._common import CHAT, COMPLETIONS, chat_body, ok_json, require_client_error, skip_if_refused
+from aitre.conform.checks._common import (
+    CHAT,
+    COMPLETIONS,
+    chat_body,
+    js,
+    ok_json,
+    require_client_error,
+    skip_if_refused,
+)
 from aitre.conform.context import CheckContext
 from aitre.conform.failures import ContractViolation, expect, warn_unless
 from aitre.conform.registry import check
@@ -52,9 +60,9 @@ def awkward_text_survives(ctx: CheckContext) -> None:
     if exchange.status is not None and 400 <= exchange.status < 500:
         skip_if_refused(exchange, "echo")
     choices = ok_json(exchange).get("choices")
-    expect(isinstance(choices, list) and choices, f"choices is {choices!r}")
+    expect(isinstance(choices, list) and choices, f"choices is {js(choices)}")
     for position, choice in enumerate(choices):  # type: ignore[arg-type]  # expect() above checked it
         text = choice.get("text") if isinstance(choice, dict) else None
         if not isinstance(text, str) or not text.startswith(AWKWARD):
-            raise ContractViolation(f"choices[{position}].text {str(text)[:80]!r} does not start with the prompt "
-                                    f"{AWKWARD!r} as sent", exchange=exchange)
+            raise ContractViolation(f"choices[{position}].text {js(str(text)[:80])} does not start with the prompt "
+                                    f"{js(AWKWARD)} as sent", exchange=exchange)

@@ -17,6 +17,7 @@ from aitre.conform.checks._common import (
     check_id,
     check_usage,
     error_shape_problem,
+    js,
 )
 from aitre.conform.client import Exchange
 from aitre.conform.context import CheckContext
@@ -43,7 +44,7 @@ def _json_events(exchange: Exchange) -> list[tuple[int, str | None, Any, str]]:
     parsed: list[tuple[int, str | None, Any, str]] = []
     for position, event in enumerate(events):
         if event.stray_lines:
-            raise InvalidBody(f"event #{position} has lines that are not SSE fields: {event.stray_lines[:2]!r}")
+            raise InvalidBody(f"event #{position} has lines that are not SSE fields: {js(event.stray_lines[:2])}")
         failed = error_event(event.data)
         if failed is not None:
             raise ContractViolation(f"event #{position} is an error event, not a chunk: the stream answered "
@@ -55,7 +56,7 @@ def _json_events(exchange: Exchange) -> list[tuple[int, str | None, Any, str]]:
         try:
             parsed.append((position, event.event, json.loads(event.data), event.data))
         except ValueError:
-            raise InvalidBody(f"event #{position} data is not JSON: {event.data[:80]!r}") from None
+            raise InvalidBody(f"event #{position} data is not JSON: {js(event.data[:80])}") from None
     expect(not exchange.unterminated_event, "the last event is not closed by a blank line")
     return parsed
 
@@ -65,10 +66,10 @@ def read_stream(exchange: Exchange, expected_object: str) -> Stream:
     chunks: list[dict[str, Any]] = []
     for position, _, chunk, _ in _json_events(exchange):
         expect(isinstance(chunk, dict), f"event #{position} data is JSON but not an object")
-        expect(chunk.get("object") == expected_object, f"event #{position} object is {chunk.get('object')!r}")
+        expect(chunk.get("object") == expected_object, f"event #{position} object is {js(chunk.get('object'))}")
         chunks.append(chunk)
     expect((exchange.events or [])[-1].data == DONE, "the stream does not end with `data: [DONE]`")
-    expect(not exchange.stream_tail.strip(), f"text after the last event: {exchange.stream_tail[:60]!r}")
+    expect(not exchange.stream_tail.strip(), f"text after the last event: {js(exchange.stream_tail[:60])}")
     return Stream(exchange, chunks)
 
 
@@ -78,9 +79,9 @@ def read_typed_events(exchange: Exchange) -> list[dict[str, Any]]:
     payloads: list[dict[str, Any]] = []
     for position, name, payload, raw in _json_events(exchange):
         expect(isinstance(payload, dict) and isinstance(payload.get("type"), str),
-               f"event #{position} data is not an object with a string `type`: {raw[:80]!r}")
+               f"event #{position} data is not an object with a string `type`: {js(raw[:80])}")
         expect(name in (None, payload["type"]),
-               f"event #{position} is named {name!r} but its type is {payload['type']!r}")
+               f"event #{position} is named {js(name)} but its type is {js(payload['type'])}")
         payloads.append(payload)
     return payloads
 
@@ -104,7 +105,7 @@ def basic_stream(ctx: CheckContext) -> Stream:
 
 def _choices(chunk: dict[str, Any], position: int) -> list[dict[str, Any]]:
     choices = chunk.get("choices")
-    expect(isinstance(choices, list), f"chunk #{position} choices is {choices!r}, not an array")
+    expect(isinstance(choices, list), f"chunk #{position} choices is {js(choices)}, not an array")
     for choice in choices:  # type: ignore[union-attr]  # expect() above checked it
         has_index = isinstance(choice, dict) and isinstance(choice.get("index"), int)
         expect(has_index, f"chunk #{position} has a choice without an integer index")
@@ -138,7 +139,7 @@ def stream_chunks_consistent(ctx: CheckContext) -> None:
         for name in ("id", "created", "model"):
             expect(
                 chunk.get(name) == first.get(name),
-                f"chunk #{position} {name} is {chunk.get(name)!r}, chunk #0 had {first.get(name)!r}",
+                f"chunk #{position} {name} is {js(chunk.get(name))}, chunk #0 had {js(first.get(name))}",
             )
         _choices(chunk, position)
 
@@ -156,7 +157,7 @@ def stream_role_in_first_delta(ctx: CheckContext) -> None:
             if index not in seen:
                 seen.add(index)
                 role = choice["delta"].get("role")
-                expect(role == "assistant", f"first delta of choice {index} (chunk #{position}) has role {role!r}")
+                expect(role == "assistant", f"first delta of choice {index} (chunk #{position}) has role {js(role)}")
     expect(seen, "no chunk carries a choice")
 
 
@@ -177,7 +178,7 @@ def stream_one_finish_reason_per_choice(ctx: CheckContext) -> None:
             if index in finished and (delta.get("content") or delta.get("tool_calls") or reason is not None):
                 raise ContractViolation(f"choice {index} continues in chunk #{position} after its finish_reason")
             if reason is not None:
-                expect(reason in FINISH_REASONS, f"chunk #{position} choice {index} finish_reason is {reason!r}")
+                expect(reason in FINISH_REASONS, f"chunk #{position} choice {index} finish_reason is {js(reason)}")
                 finished[index] = position
     missing = sorted(indices - set(finished))
     expect(not missing, f"choice(s) {missing} never got a finish_reason")
@@ -205,7 +206,7 @@ def stream_include_usage_final_chunk(ctx: CheckContext) -> None:
     expect(len(with_usage) == 1, f"{len(with_usage)} chunks carry usage (chunks {with_usage[:5]}), expected 1")
     position = with_usage[0]
     expect(position == len(chunks) - 1, f"the usage chunk is #{position}, not the last of {len(chunks)}")
-    expect(chunks[position].get("choices") == [], f"the usage chunk has choices {chunks[position].get('choices')!r}")
+    expect(chunks[position].get("choices") == [], f"the usage chunk has choices {js(chunks[position].get('choices'))}")
     check_usage(chunks[position]["usage"])
 
 
@@ -234,7 +235,7 @@ def stream_tool_call_arguments_json(ctx: CheckContext) -> None:
                     calls[key] = fragment
                     check_id(fragment.get("id"), f"first fragment of tool call {key} id")
                     expect(fragment.get("type") == "function", f"first fragment of tool call {key} type")
-                    expect(function.get("name") == "get_weather", f"tool call {key} name is {function.get('name')!r}")
+                    expect(function.get("name") == "get_weather", f"tool call {key} name is {js(function.get('name'))}")
                 if isinstance(function.get("arguments"), str):
                     arguments[key].append(function["arguments"])
     expect(calls, "tool_choice 'required' streamed no tool calls")
@@ -243,10 +244,10 @@ def stream_tool_call_arguments_json(ctx: CheckContext) -> None:
         try:
             parsed = json.loads(text)
         except ValueError:
-            raise ContractViolation(f"tool call {key} arguments concatenate to invalid JSON: {text[:80]!r}") from None
+            raise ContractViolation(f"tool call {key} arguments concatenate to invalid JSON: {js(text[:80])}") from None
         expect(isinstance(parsed, dict), f"tool call {key} arguments are JSON but not an object")
     for index in {key[0] for key in calls}:
-        expect(reasons.get(index) == "tool_calls", f"choice {index} finish_reason is {reasons.get(index)!r}")
+        expect(reasons.get(index) == "tool_calls", f"choice {index} finish_reason is {js(reasons.get(index))}")
 
 
 @check("streaming", "completions", COMPLETIONS)
@@ -265,7 +266,7 @@ def completion_stream_valid(ctx: CheckContext) -> None:
     reasons = []
     for position, chunk in enumerate(stream.chunks):
         for choice in chunk.get("choices") or []:
-            expect(isinstance(choice.get("text"), str), f"chunk #{position} choice text is {choice.get('text')!r}")
+            expect(isinstance(choice.get("text"), str), f"chunk #{position} choice text is {js(choice.get('text'))}")
             if choice.get("finish_reason") is not None:
                 reasons.append(choice["finish_reason"])
     expect(len(reasons) == 1, f"{len(reasons)} finish_reasons for one choice")
@@ -289,5 +290,5 @@ def completion_stream_usage_only_when_requested(ctx: CheckContext) -> None:
     with_usage = [position for position, chunk in enumerate(chunks) if chunk.get("usage") is not None]
     expect(len(with_usage) == 1, f"{len(with_usage)} chunks carry usage with include_usage (expected 1)")
     expect(with_usage[0] == len(chunks) - 1, f"the usage chunk is #{with_usage[0]}, not the last of {len(chunks)}")
-    expect(chunks[-1].get("choices") == [], f"the usage chunk has choices {chunks[-1].get('choices')!r}")
+    expect(chunks[-1].get("choices") == [], f"the usage chunk has choices {js(chunks[-1].get('choices'))}")
     check_usage(chunks[-1]["usage"])
