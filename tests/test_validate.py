@@ -262,3 +262,25 @@ def test_cli_validate_with_redocly(spec_copy: SpecCopy) -> None:
     result = CliRunner().invoke(app, ["validate", "--redocly", "--spec", str(spec_copy.root)])
     assert result.exit_code == 1
     assert "[redocly:struct]" in result.stdout and "v1_completions.yaml:" in result.stdout
+
+
+def test_binary_placeholders_in_examples_are_whole() -> None:
+    """A YAML flow list `[(binary PNG, a photo)]` splits at the comma into two items; each placeholder
+    for file content must be one string that opens and closes its parenthesis."""
+    import json
+
+    from aitre.paths import BUNDLED_SPEC
+
+    def strings(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [text for value in node.values() for text in strings(value)]
+        if isinstance(node, list):
+            return [text for value in node for text in strings(value)]
+        return [node] if isinstance(node, str) else []
+
+    spec = json.loads(BUNDLED_SPEC.read_text())
+    found = [text for path in spec["paths"].values() for text in strings(path)
+             if "(binary" in text and text.count("(") != text.count(")")]
+    found += [text for path in spec["paths"].values() for text in strings(path)
+              if text.endswith(")") and text.count("(") < text.count(")") and len(text) < 80]
+    assert found == []

@@ -235,3 +235,17 @@ def test_a_wrong_answer_on_a_templated_path_is_explained_not_fatal() -> None:
     wrong = json.dumps({"object": "list", "data": []}).encode()
     said = contract.explain("GET /v1/models/{model}", 200, "application/json", wrong)
     assert said is not None and "`" in said
+
+
+def test_a_405_without_allow_is_named_as_such() -> None:
+    from types import SimpleNamespace
+
+    from aitre.conform.failures import Severity
+    from aitre.conform.schema_verdicts import judge
+
+    case = SimpleNamespace(operation=SimpleNamespace(path="/v1/models"))
+    verdict = judge("unsupported_method", case, 405, contract=None, model_swapped=False,  # type: ignore[arg-type]
+                    model_usable=True)
+    assert verdict == (Severity.WARNING, "an undeclared method was answered 405 without an `Allow` header")
+    assert judge("unsupported_method", case, 404, contract=None, model_swapped=False,  # type: ignore[arg-type]
+                 model_usable=True) == (Severity.WARNING, "an undeclared method was answered 404, not 405")
