@@ -44,13 +44,32 @@ JSON_OPERATIONS = sorted(
 )
 
 
+# OpenAPI defines these formats as signed integers of that width; JSON Schema validators ignore them.
+WIDTHS = {"int32": 31, "int64": 63}
+
+
+def _formats_bound(node: Any) -> Any:
+    """The document with `format: int32/int64` also stated as bounds, as OpenAPI defines the formats."""
+    if isinstance(node, list):
+        return [_formats_bound(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _formats_bound(value) for key, value in node.items()}
+    bits = WIDTHS.get(copy.get("format")) if isinstance(copy.get("format"), str) else None
+    if bits is not None:
+        copy.setdefault("minimum", -(2**bits))
+        copy.setdefault("maximum", 2**bits - 1)
+    return copy
+
+
 def _validator(operation_id: str) -> tuple[str, jsonschema_rs.Validator]:
     for path, item in DOCUMENT["paths"].items():
         for method, operation in item.items():
             if isinstance(operation, dict) and operation.get("operationId") == operation_id:
                 escaped = path.replace("~", "~0").replace("/", "~1")
                 pointer = f"#/paths/{escaped}/{method}/requestBody/content/application~1json/schema"
-                schema = {**DOCUMENT, "$ref": pointer, "$schema": "https://json-schema.org/draft/2020-12/schema"}
+                schema = {**_formats_bound(DOCUMENT), "$ref": pointer,
+                          "$schema": "https://json-schema.org/draft/2020-12/schema"}
                 return path, jsonschema_rs.validator_for(schema)
     raise LookupError(operation_id)
 
