@@ -215,6 +215,12 @@ BREAKS: dict[str, list[Breaker]] = {
     "unknown_model_is_404": [replace_answer("POST", CHAT, status=400, when=_status(404, 400))],
     "unknown_route_is_404": [replace_answer("GET", "/v1/aitre-no-such-route-*", status=200)],
     # models
+    # The list keeps gpt-4o-mini, but chat refuses it as unknown (a relay's stale or wildcard entry).
+    "listed_models_are_served": [replace_answer(
+        "POST", CHAT, status=404, body=json.dumps({"error": {
+            "message": "no such model", "type": "invalid_request_error", "param": "model",
+            "code": "model_not_found"}}).encode(),
+        when=lambda r, s: (r.json or {}).get("model") == "gpt-4o-mini")],
     "model_list_is_well_formed": [edit_json("GET", "/v1/models", lambda r, b: {**b, "data": [
         {**b["data"][0], "object": "Model"}, *b["data"][1:]]})],
     "model_retrieve_matches_list": [edit_json("GET", "/v1/models/*", lambda r, b: {**b, "created": b["created"] + 1})],

@@ -92,7 +92,8 @@ def test_a_server_listing_no_models_is_still_tested_through_the_default_models()
     report = _run(ListsNoModels, AREAS - {"midjourney"}, schema_checks=False)
     assert _violations(report) == [] and not report.failed()
     skipped = {r.name: r.reason for r in report.results if r.outcome is Outcome.SKIPPED}
-    assert skipped == {"model_retrieve_matches_list": "the model list is empty"}
+    assert skipped == {"model_retrieve_matches_list": "the model list is empty",
+                       "listed_models_are_served": "the model list is empty"}
     assert all(source.startswith("default") for source in report.model_sources.values()), report.model_sources
 
 
@@ -198,6 +199,9 @@ BASE = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
     ({**BASE, "stream": True, "stream_options": {"include_obfuscation": "yes"}}, Severity.WARNING),  # nested
     ({**BASE, "top_logprobs": 3}, Severity.WARNING),  # a combination rule (G8), without logprobs
     ({**BASE, "service_tier": "premium"}, Severity.WARNING),  # an enum, not a core rule
+    ({**BASE, "user": None}, Severity.WARNING),  # null for an optional parameter, read as absent
+    ({**BASE, "messages": None}, Severity.VIOLATION),  # null for a required one
+    ({**BASE, "user": 5}, Severity.VIOLATION),  # a top-level type, not null
 ])
 def test_accepted_invalid_bodies_are_judged_by_what_they_break(body: dict[str, Any], severity: Severity) -> None:
     breach = RequestContract(load_spec()).breach(CHAT, "application/json", body)

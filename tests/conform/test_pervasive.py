@@ -1,8 +1,9 @@
 """Servers with one pervasive defect each (issue 12): the defect is one root cause, nothing else changes,
 every supported operation still gets its schemathesis cases, and every finding can be repeated.
 
-The four defects: no authentication at all; no `param` in any error object; no event streams (a request
-with `stream: true` is answered as if it had none); a body parser that answers 400 to every POST.
+The defects: no authentication at all; a plain-text 500 to requests without a key; no `param` in any
+error object; no event streams (a request with `stream: true` is answered as if it had none); a body
+parser that answers 400 to every POST.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ class ParserRefusesEverything(Variant):
         return Captured(*json_answer(400, {"error": error}))
 
 
+class CrashesWithoutKey(Variant):
+    """Answers a request without `Authorization` with a plain-text 500 (a relay whose key lookup fails)."""
+
+    async def handle(self, scope: Scope, body: bytes) -> Captured:
+        if not any(name.lower() == b"authorization" for name, _ in scope["headers"]):
+            return Captured(500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
+        return await call(self.app, scope, body)
+
+
 def _no_param(app: App) -> App:
     breakable = Breakable(app)
     breakable.breakers = [Breaker(method, "/*", _drop_param) for method in ("GET", "POST", "DELETE")]
@@ -56,6 +66,7 @@ def _no_param(app: App) -> App:
 
 DEFECTS: dict[str, Callable[[App], App]] = {
     "no auth": lambda app: NoAuth(app, KEY),
+    "500 without a key": CrashesWithoutKey,
     "no param in errors": _no_param,
     "no event streams": NoStreaming,
     "body parser refuses every POST": ParserRefusesEverything,

@@ -329,3 +329,16 @@ def test_the_published_test_key_is_not_echoed_by_the_reference_server() -> None:
     with serve(create_app(ServerSettings())) as url:
         report = run_checks(url, ["key_never_echoed"], api_key=DEFAULT_API_KEY)
     assert [result.outcome for result in report.results] == [Outcome.PASS]
+
+
+def test_a_listed_model_the_server_refuses_is_reported_once_and_replaced(broken: tuple[Breakable, str]) -> None:
+    from tests.conform.test_checks import BREAKS
+
+    app, url = broken
+    app.breakers = BREAKS["listed_models_are_served"]
+    report = run_checks(url, ["listed_models_are_served", "chat_completion_fields", "chat_n_choices_in_order"])
+    outcomes = {result.name: result.outcome for result in report.results}
+    assert outcomes == {"listed_models_are_served": Outcome.FAIL, "chat_completion_fields": Outcome.PASS,
+                        "chat_n_choices_in_order": Outcome.PASS}
+    assert report.models["chat"] not in (None, "gpt-4o-mini")
+    assert "gpt-4o-mini refused as unknown" in report.model_sources["chat"]

@@ -132,7 +132,9 @@ class Exchange:
             expected=expected,
             actual=self.status,
             exchange=self,
-            cause=f"answered {self.status} where the contract gives {expected}",
+            cause=(f"requests without the run's bearer key are answered {self.status}"
+                   if not self.authenticated and (self.status or 0) >= 500
+                   else f"answered {self.status} where the contract gives {expected}"),
         )
 
     def require_content_type(self, *media_types: str) -> None:

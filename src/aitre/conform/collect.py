@@ -191,6 +191,7 @@ def _schema_record(raw: RawFailure, area: str, feature: str, redactor: Redactor)
         severity=raw.severity,
         attachments=attachments if raw.method else (),
         cause=redactor.text(raw.why) if raw.why else f"schemathesis.{raw.check}",
+        authenticated=raw.authenticated,
     )
 
 
@@ -240,7 +241,12 @@ def fold_restatements(results: list[CheckResult]) -> None:
     into that check as further examples, so a server without auth or without the error object is one
     finding (with a count), not one per operation and area."""
     failed = {result.name: result for result in results if result.outcome is Outcome.FAIL}
+    auth_failed = next((failed[name] for name in _AUTH_CHECKS if name in failed), None)
     for result in results:
+        if auth_failed is not None and result.name.startswith("schemathesis.") and result.failures:
+            # Any schemathesis finding on a request sent without the key (its auth probes) is the
+            # answer of a server that mishandles authentication: that check's finding, not a new one.
+            _move(result, auth_failed, [f for f in result.failures if f.authenticated is False])
         for check, (low, high), phrase, causes in _RESTATES:
             target = next((failed[name] for name in causes if name in failed), None)
             if result.name != check or target is None or not result.failures:
@@ -249,14 +255,21 @@ def fold_restatements(results: list[CheckResult]) -> None:
                          if f.status is not None and low <= f.status < high and phrase in f.message]
             if not restating:
                 continue
-            # Restatements join the target's cause, so the defect stays one group.
-            cause = target.failures[0].cause if target.failures else target.name
-            target.failures.extend(replace(f, cause=cause) for f in restating[: max(0, 3 - len(target.failures) + 1)])
-            result.failures = [f for f in result.failures if f not in restating]
-            note = f"{len(restating)} finding(s) restate {target.name}, and are reported there"
-            result.reason = f"{note}; {result.reason}" if result.reason else note
-            if result.failures:
-                result.settle()
-            else:
-                # No verdict of its own: the cause is the target's finding.
-                result.outcome = Outcome.SKIPPED
+            _move(result, target, restating)
+
+
+def _move(result: CheckResult, target: CheckResult, restating: list[FailureRecord]) -> None:
+    """Move `restating` findings of `result` into `target` (a few as examples, under its cause)."""
+    if not restating:
+        return
+    # Restatements join the target's cause, so the defect stays one group.
+    cause = target.failures[0].cause if target.failures else target.name
+    target.failures.extend(replace(f, cause=cause) for f in restating[: max(0, 3 - len(target.failures) + 1)])
+    result.failures = [f for f in result.failures if f not in restating]
+    note = f"{len(restating)} finding(s) restate {target.name}, and are reported there"
+    result.reason = f"{note}; {result.reason}" if result.reason else note
+    if result.failures:
+        result.settle()
+    else:
+        # No verdict of its own: the cause is the target's finding.
+        result.outcome = Outcome.SKIPPED

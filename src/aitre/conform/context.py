@@ -23,6 +23,8 @@ class CheckContext:
         # Every model id `/v1/models` listed (empty when it could not be read): where a feature of one
         # model family (streamed pictures, SSE speech) finds a model when the role's choice lacks it.
         self.listed: frozenset[str] = frozenset()
+        # Listed ids a small request refused as unknown during model choice, with that exchange.
+        self.refused_models: list[tuple[str, Exchange]] = []
         self._shared: dict[str, tuple[bool, Any]] = {}
         self._owners: dict[str, str | None] = {}  # key -> the check whose compute() failed
         self._locks: dict[str, threading.Lock] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aitre.conform.areas import MODEL_ROLES
 
@@ -49,6 +50,9 @@ class ModelChoice:
     models: dict[str, str | None] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     listed: list[str] = field(default_factory=list)
+    # Listed ids a request refused as unknown, with that exchange (an `Exchange`; typed loosely so this
+    # input layer imports no transport). `model_probe.probe_listed` fills it; a models check reports it.
+    refused: list[tuple[str, Any]] = field(default_factory=list)
 
 
 def choose_models(listed: Sequence[str] | None, overrides: Mapping[str, str]) -> ModelChoice:
@@ -69,11 +73,15 @@ def choose_models(listed: Sequence[str] | None, overrides: Mapping[str, str]) ->
     return choice
 
 
-def _pick(role: str, listed: Sequence[str]) -> str | None:
-    for preferred in _PREFERRED[role]:
-        if preferred in listed:
-            return preferred
+def candidates(role: str, listed: Sequence[str]) -> list[str]:
+    """The listed ids fit for `role`, best first: the preferred ids, then any that look like the role's."""
+    preferred = [model for model in _PREFERRED[role] if model in listed]
     if role == "chat":
-        return next((model for model in listed if not _NOT_CHAT.search(model)), None)
-    pattern = _PATTERNS[role]
-    return next((model for model in listed if pattern.search(model)), None)
+        rest = [model for model in listed if not _NOT_CHAT.search(model)]
+    else:
+        rest = [model for model in listed if _PATTERNS[role].search(model)]
+    return list(dict.fromkeys(preferred + rest))
+
+
+def _pick(role: str, listed: Sequence[str]) -> str | None:
+    return next(iter(candidates(role, listed)), None)

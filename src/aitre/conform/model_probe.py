@@ -1,10 +1,17 @@
-"""Trying a role's default model once, when `/v1/models` lists none that fits the role.
+"""Trying the model each role will use, once, before the checks do.
+
+When `/v1/models` lists none that fits a role, the role's default is tried.
 
 Many servers take model ids they do not list (proxies with wildcard routes, mocks, single-model
 servers). Skipping a whole area because the list had no match would hide its defects; running the
 area with a default the server refuses would report that refusal everywhere. So the default is
 tried with one small request, and the role is left without a model only when the answer refuses
 the model (404, or a 4xx naming `model` or `model_not_found`).
+
+A listed choice is tried the same way: relays list ids they cannot serve (a wildcard route expanded
+from a price table, a retired model). One refused id would otherwise fail every check of its area
+with the same 404; instead the next listed candidates, then the default, are tried, and the refusal
+is kept for the models check that reports it once.
 """
 
 from __future__ import annotations
@@ -13,8 +20,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aitre.conform.client import ConformClient, FilePart
-from aitre.conform.discovery import FALLBACK, ModelChoice
+from aitre.conform.client import ConformClient, Exchange, FilePart
+from aitre.conform.discovery import FALLBACK, ModelChoice, candidates
 from aitre.conform.failures import BudgetExhausted, TransportFailure
 from aitre.conform.samples import silent_wav
 
@@ -63,11 +70,12 @@ def probe_defaults(client: ConformClient, choice: ModelChoice, areas: frozenset[
             continue
         default = FALLBACK[role]
         try:
-            status, body = _send(client, role, default)
+            exchange = _send(client, role, default)
         except (TransportFailure, BudgetExhausted):
             choice.sources[role] = f"none (the default {default} could not be tried)"
             continue
-        if refuses_model(status, body):
+        status = exchange.status
+        if refuses_model(status, exchange.body):
             choice.sources[role] = f"none (not listed, and the default {default} was refused: {status})"
         else:
             choice.models[role] = default
@@ -75,11 +83,41 @@ def probe_defaults(client: ConformClient, choice: ModelChoice, areas: frozenset[
     return choice
 
 
-def _send(client: ConformClient, role: str, model: str) -> tuple[int | None, bytes]:
+# Listed candidates tried per role before its default: enough to step over a few stale ids, bounded.
+MAX_LISTED_TRIED = 3
+
+
+def probe_listed(client: ConformClient, choice: ModelChoice, areas: frozenset[str]) -> ModelChoice:
+    """Keep a role's listed choice if one request shows the server takes it; else the next listed
+    candidate, then the default. Refused listed ids go to `choice.refused`."""
+    for role, source in list(choice.sources.items()):
+        if source != "discovered" or not ROLE_AREAS[role] & areas:
+            continue
+        listed = candidates(role, choice.listed) or (candidates("chat", choice.listed) if role == "completions" else [])
+        refused: list[str] = []
+        for model in dict.fromkeys([*listed[:MAX_LISTED_TRIED], FALLBACK[role]]):
+            try:
+                exchange = _send(client, role, model)
+            except (TransportFailure, BudgetExhausted):
+                break  # keep the choice as it stands: the checks will meet what the probe met
+            if not refuses_model(exchange.status, exchange.body):
+                if refused:
+                    choice.models[role] = model
+                    how = "discovered" if model in choice.listed else "default"
+                    choice.sources[role] = f"{how} (listed {', '.join(refused)} refused as unknown)"
+                break
+            refused.append(model)
+            if model in choice.listed:
+                choice.refused.append((model, exchange))
+        else:
+            choice.models[role] = None
+            choice.sources[role] = f"none (listed {', '.join(refused[:-1])} and the default refused as unknown)"
+    return choice
+
+
+def _send(client: ConformClient, role: str, model: str) -> Exchange:
     if role == "transcription":
         files: dict[str, FilePart] = {"file": ("probe.wav", silent_wav(), "audio/wav"), "model": (None, model.encode())}
-        exchange = client.request("POST /v1/audio/transcriptions", files=files)
-    else:
-        operation, body = _JSON_PROBES[role]
-        exchange = client.request(operation, json_body=body(model))
-    return exchange.status, exchange.body
+        return client.request("POST /v1/audio/transcriptions", files=files)
+    operation, body = _JSON_PROBES[role]
+    return client.request(operation, json_body=body(model))

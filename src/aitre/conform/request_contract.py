@@ -107,7 +107,9 @@ class RequestContract:
             return None  # a body holding a form's file cannot be judged as JSON
         if not errors:
             return None
-        judged = [(self._is_core(error), error) for error in errors]
+        _, node = self.resolve(pointer)
+        required = set(node.get("required", [])) if isinstance(node, dict) else set()
+        judged = [(self._is_core(error, required), error) for error in errors]
         core = [error for is_core, error in judged if is_core]
         chosen = core[0] if core else errors[0]
         severity = Severity.VIOLATION if core else Severity.WARNING
@@ -125,13 +127,16 @@ class RequestContract:
                 return True
         return False
 
-    def _is_core(self, error: jsonschema_rs.ValidationError) -> bool:
+    def _is_core(self, error: jsonschema_rs.ValidationError, required: set[str]) -> bool:
         if self._is_policy(error):
             return False
         depth = len(error.instance_path)
         if depth == 0:
             return isinstance(error.kind, _ROOT_KINDS)
         if depth > 1:
+            return False
+        if error.instance is None and error.instance_path[0] not in required:
+            # null for an optional parameter, taken as absent: common, and no client is misled by it.
             return False
         if isinstance(error.kind, _CORE_KINDS):
             return True

@@ -41,6 +41,9 @@ class FailureRecord:
     waived: str | None = None  # the reason of the waiver that excuses this finding
     # The root cause in words; findings of several checks with one cause are one group (`RunReport.causes`).
     cause: str = ""
+    # Whether the request carried the run's key (None when not known): a schemathesis finding on a
+    # request without it restates a failed authentication check.
+    authenticated: bool | None = None
     # Files a curl command reads (path relative to the report directory, bytes), written beside the reports.
     attachments: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 

@@ -35,7 +35,7 @@ from aitre.conform.failures import BudgetExhausted, Failure, NotSupported, Skipp
 from aitre.conform.fidelity.model import FidelityReport
 from aitre.conform.fidelity.run import FidelityRun
 from aitre.conform.fidelity.upstream import Upstream
-from aitre.conform.model_probe import probe_defaults
+from aitre.conform.model_probe import probe_defaults, probe_listed
 from aitre.conform.redact import redacting_logs
 from aitre.conform.registry import CheckSpec, load_checks
 from aitre.conform.results import CheckResult, FailureRecord, Outcome, RunReport, apply_waivers
@@ -86,6 +86,7 @@ class Runner:
             self.ctx.models = dict(choice.models)
             self.listed = frozenset(choice.listed)
             self.ctx.listed = self.listed
+            self.ctx.refused_models = list(choice.refused)
             schema_ops = area_operations(self.spec, self.settings.areas) if self.settings.schema_checks else []
             self.listener(RunStarted(self.settings.base_url, len(self.checks), len(schema_ops)))
             fidelity = self._start_fidelity()
@@ -161,7 +162,8 @@ class Runner:
                 listed = None
         if listed is None:
             self.notes.append(f"GET /v1/models answered {exchange.status}; using fallback model names")
-        return probe_defaults(self.client, choose_models(listed, self.settings.models), self.settings.areas)
+        choice = choose_models(listed, self.settings.models)
+        return probe_defaults(self.client, probe_listed(self.client, choice, self.settings.areas), self.settings.areas)
 
     def _run_checks(self, specs: list[CheckSpec]) -> list[CheckResult]:
         if not specs:

@@ -362,6 +362,9 @@ class SchemaRun:
             request = interaction.request
             raw.method, raw.url, raw.request_body = request.method, request.uri, request.body
             raw.request_headers = {name: ", ".join(values) for name, values in request.headers.items()}
+            if self.settings.api_key:
+                sent_key = next((v for k, v in raw.request_headers.items() if k.lower() == "authorization"), "")
+                raw.authenticated = self.redactor.found_in(sent_key)
             if interaction.response is not None:
                 response = interaction.response
                 raw.status = response.status_code

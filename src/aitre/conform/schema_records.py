@@ -31,6 +31,8 @@ class RawFailure:
     curl: str | None = None
     severity: Severity = Severity.VIOLATION
     why: str = ""
+    # Whether the request carried the run's key (None when the run has none, or it is not known).
+    authenticated: bool | None = None
 
 
 def network_failure(operation: str, message: str, cause: Exception) -> RawFailure:

@@ -17,7 +17,7 @@ from aitre.conform.checks._common import (
     require_error,
 )
 from aitre.conform.context import CheckContext
-from aitre.conform.failures import NotSupported, Skipped, expect
+from aitre.conform.failures import ContractViolation, NotSupported, Skipped, expect
 from aitre.conform.registry import check
 
 # Retrieving every model of a large relay costs a request each; a few show agreement as well.
@@ -94,3 +94,22 @@ def model_delete_unknown_is_404(ctx: CheckContext) -> None:
     if exchange.status == 405:
         raise NotSupported("DELETE /v1/models/{model} answers 405")
     require_error(exchange, 404)
+
+
+@check("models", "listed models served", MODELS)
+def listed_models_are_served(ctx: CheckContext) -> None:
+    """A model GET /v1/models lists is taken by a request of its kind: no 404 or `model_not_found` for it.
+
+    Only the listed ids the run tried while choosing its models are judged (one small request per role,
+    up to three listed ids each); a listed id refused for anything else (a parameter that model lacks, a
+    4xx naming another field) is not held against the server. Nothing to judge when the list is empty.
+    """
+    if not ctx.refused_models:
+        if not ctx.listed:
+            raise Skipped("the model list is empty")
+        return
+    model, first = ctx.refused_models[0]
+    shown = "; ".join(f"{name} ({exchange.operation} -> {exchange.status})" for name, exchange in ctx.refused_models)
+    raise ContractViolation(f"{len(ctx.refused_models)} listed model(s) refused as unknown: {shown}",
+                            operation=first.operation, exchange=first,
+                            cause=f"models listed by GET /v1/models are refused as unknown ({model}, ...)")
