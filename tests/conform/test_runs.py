@@ -342,3 +342,21 @@ def test_a_listed_model_the_server_refuses_is_reported_once_and_replaced(broken:
                         "chat_n_choices_in_order": Outcome.PASS}
     assert report.models["chat"] not in (None, "gpt-4o-mini")
     assert "gpt-4o-mini refused as unknown" in report.model_sources["chat"]
+
+
+def _empty_choice_in_usage_chunk(request: Req, events: list[str]) -> list[str]:
+    chunks = [json.loads(event) for event in events if event != "[DONE]"]
+    for chunk in chunks:
+        if chunk.get("usage") is not None:
+            chunk["choices"] = [{"index": 0, "delta": {}}]
+    return [json.dumps(chunk) for chunk in chunks] + ["[DONE]"]
+
+
+def test_an_empty_choice_in_the_usage_chunk_is_a_warning(broken: tuple[Breakable, str]) -> None:
+    """As a LiteLLM proxy sends it: nothing a client reads, so not a violation."""
+    from tests.conform.servers import edit_events
+
+    app, url = broken
+    app.breakers = [edit_events("POST", "/v1/chat/completions", _empty_choice_in_usage_chunk)]
+    report = run_checks(url, ["stream_include_usage_final_chunk"])
+    assert [result.outcome for result in report.results] == [Outcome.WARN]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from aitre.conform.discovery import choose_models
@@ -249,3 +251,15 @@ def test_a_405_without_allow_is_named_as_such() -> None:
     assert verdict == (Severity.WARNING, "an undeclared method was answered 405 without an `Allow` header")
     assert judge("unsupported_method", case, 404, contract=None, model_swapped=False,  # type: ignore[arg-type]
                  model_usable=True) == (Severity.WARNING, "an undeclared method was answered 404, not 405")
+
+
+def test_an_undeclared_4xx_is_a_warning_and_an_undeclared_2xx_a_violation() -> None:
+    from types import SimpleNamespace
+
+    from aitre.conform.failures import Severity
+    from aitre.conform.schema_verdicts import judge
+
+    case = SimpleNamespace(operation=SimpleNamespace(path="/v1/images/edits"))
+    options: dict[str, Any] = {"contract": None, "model_swapped": False, "model_usable": True}
+    assert judge("status_code_conformance", case, 422, **options)[0] is Severity.WARNING  # type: ignore[index]
+    assert judge("status_code_conformance", case, 202, **options) == (Severity.VIOLATION, "")

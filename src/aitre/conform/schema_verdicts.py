@@ -5,7 +5,9 @@ schemathesis judges every answer against the schema alone; the severity model (A
 
 - `not_a_server_error`, `status_code_conformance`, `content_type_conformance`,
   `response_schema_conformance`, `response_headers_conformance`, `ignored_auth`,
-  `ensure_resource_availability`, `use_after_free` and transport failures: violations.
+  `ensure_resource_availability`, `use_after_free` and transport failures: violations; but a 4xx the
+  operation does not declare (FastAPI-based relays answer 422 where the spec gives 400) is a warning,
+  since the client gets an error status either way.
 - `positive_data_acceptance`: a documented example of the spec refused is a violation; a generated
   "valid" body refused is a warning (a server may refuse on model policy or on properties it does not
   know); not judged at all where the run has no usable model for the operation.
@@ -44,7 +46,7 @@ FEATURES: dict[str, str] = {
 }
 RULES: dict[str, str] = {
     "not_a_server_error": "No generated request, valid or not, gets a 5xx.",
-    "status_code_conformance": "Every status code is one the operation declares.",
+    "status_code_conformance": "Every status code is one the operation declares (an undeclared 4xx is a warning).",
     "content_type_conformance": "Every Content-Type is one the answered status declares.",
     "response_schema_conformance": "Every JSON body and SSE event matches the declared schema.",
     "response_headers_conformance": "Declared response headers are present and well formed.",
@@ -73,6 +75,8 @@ LATITUDE: dict[str, str] = {
     "content_type_conformance": "Any media type the spec declares, the generic ones included (speech as "
                                 "application/octet-stream is allowed here and warned about by the audio checks).",
     "response_schema_conformance": "Extra fields are allowed; MidJourney errors may use the midjourney-proxy shape.",
+    "status_code_conformance": "A 4xx the operation does not declare (422 where 400 is given) is a warning: the "
+                               "request is refused either way.",
 }
 LENIENT_CHECKS = frozenset({"allow_header_conformance", "missing_required_header"})
 MULTIPART_PATHS = frozenset(
@@ -119,6 +123,8 @@ def judge(check: str, case: Any, status: int | None, *, contract: RequestContrac
         return Severity.WARNING, f"an undeclared method was answered {status}, not 405"
     if check in LENIENT_CHECKS:
         return Severity.WARNING, ""
+    if check == "status_code_conformance" and status is not None and 400 <= status < 500:
+        return Severity.WARNING, f"a refusal with {status}, a status the operation does not declare"
     return Severity.VIOLATION, ""
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from aitre.conform.client import Exchange
 from aitre.conform.context import CheckContext
+from aitre.conform.discovery import candidates
 from aitre.conform.failures import ContractViolation, Skipped, expect
 
 CHAT = "POST /v1/chat/completions"
@@ -332,8 +333,10 @@ def model_with(ctx: CheckContext, role: str, what: str, capable: Callable[[str],
         raise Skipped(f"not observable: the {role} model {chosen} (given with --model) does not offer {what}")
     if not ctx.listed:
         return default
-    for model in (*preferred, *sorted(ctx.listed)):
-        if model in ctx.listed and capable(model):
+    refused = {model for model, _ in ctx.refused_models}
+    # Only ids that look like the role's: a relay's list may hold anything (price-table entries, sizes).
+    for model in (*preferred, *candidates(role, sorted(ctx.listed))):
+        if model in ctx.listed and model not in refused and capable(model):
             return model
     raise Skipped(f"not observable: {chosen} does not offer {what}, and the server lists no model that does")
 
@@ -344,11 +347,11 @@ def skip_if_model_unknown(exchange: Exchange, model: str) -> None:
     For a feature asked of a model the run did not choose: the server need not serve that model.
     """
     status = exchange.status or 0
-    if not 400 <= status < 500 or error_shape_problem(exchange) is not None:
+    if not 400 <= status < 500:
         return
-    error = exchange.json().get("error")
-    if status == 404 or (isinstance(error, dict) and (error.get("param") == "model"
-                                                      or error.get("code") == "model_not_found")):
+    # A 404 refuses the model whatever its body looks like (the error-shape check judges the body).
+    error = error_object(exchange.body) or {}
+    if status == 404 or error.get("param") == "model" or error.get("code") == "model_not_found":
         raise Skipped(f"the server does not serve {model}, of which this feature was asked ({status})")
 
 
