@@ -206,6 +206,8 @@ BASE = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
 def test_accepted_invalid_bodies_are_judged_by_what_they_break(body: dict[str, Any], severity: Severity) -> None:
     breach = RequestContract(load_spec()).breach(CHAT, "application/json", body)
     assert breach is not None and breach.severity is severity, breach
+    # The words agree with the severity: only a violation is called a core rule.
+    assert ("(a core rule)" in breach.where) is (severity is Severity.VIOLATION), breach
 
 
 def test_model_policy_breach_is_a_warning_and_a_valid_body_is_no_finding() -> None:

@@ -113,7 +113,19 @@ class RequestContract:
         core = [error for is_core, error in judged if is_core]
         chosen = core[0] if core else errors[0]
         severity = Severity.VIOLATION if core else Severity.WARNING
-        return Breach(severity, _describe(chosen, policy=self._is_policy(chosen)))
+        return Breach(severity, _describe(chosen, self._kind(chosen, bool(core))))
+
+    def _kind(self, error: jsonschema_rs.ValidationError, core: bool) -> str:
+        """What kind of rule an accepted body broke, in the words the report uses."""
+        if self._is_policy(error):
+            return "model policy"
+        if core:
+            return "a core rule"
+        if len(error.instance_path) > 1:
+            return "a nested rule"
+        if len(error.instance_path) == 1 and error.instance is None:
+            return "null for an optional parameter, read as absent"
+        return "a rule beyond the core"
 
     def _is_policy(self, error: jsonschema_rs.ValidationError) -> bool:
         """Whether the failing keyword sits under a node marked as model policy (spec G8)."""
@@ -221,11 +233,10 @@ def _escape(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
 
 
-def _describe(error: jsonschema_rs.ValidationError, *, policy: bool) -> str:
+def _describe(error: jsonschema_rs.ValidationError, kind: str) -> str:
     path = list(error.instance_path)
     prop = getattr(error.kind, "property", None)
     if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required) and isinstance(prop, str):
         path.append(prop)
     field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".") or "the body"
-    kind = "model policy" if policy else ("a core rule" if len(path) <= 1 else "a nested rule")
     return f"{field}: {error.message[:200]} ({kind})"
